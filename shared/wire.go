@@ -1,0 +1,88 @@
+// Package shared holds Tessera's wire types (the JSON bodies of the /api
+// contract), the typed API error and a Go client for the API. It builds for
+// the host and for js/wasm and imports neither the server nor the browser
+// framework.
+package shared
+
+// Credentials is the body of POST /api/register and POST /api/login. The
+// server also accepts it wrapped in the seed's envelope {"body": "<json>"}.
+type Credentials struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// TokenPair is the body of a successful login (both tokens) and of a
+// successful refresh (RefreshToken empty unless the server rotates it).
+type TokenPair struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+}
+
+// Message is the body of a successful logout and the "msg" part of errors.
+type Message struct {
+	Msg string `json:"msg"`
+}
+
+// ErrorBody is the body of every error answer: Msg is the seed's text byte
+// for byte, Code a stable snake_case name for programs.
+type ErrorBody struct {
+	Msg  string `json:"msg"`
+	Code string `json:"code,omitempty"`
+}
+
+// UserData is the body of GET /api/user-data.
+type UserData struct {
+	User string `json:"user"`
+}
+
+// UserDataV2 is the body of GET /api/user-data-v2.
+type UserDataV2 struct {
+	ID       int64  `json:"id"`
+	Username string `json:"username"`
+}
+
+// FileInfo describes one protected file in GET /api/files.
+type FileInfo struct {
+	Name string `json:"name"`
+	Size int64  `json:"size"`
+	Type string `json:"type"`
+}
+
+// FileList is the body of GET /api/files.
+type FileList struct {
+	Files []FileInfo `json:"files"`
+}
+
+// Error codes: the "code" field of error bodies. They are part of the
+// contract and never change meaning.
+const (
+	CodeMissingToken       = "missing_token"
+	CodeBadAuthHeader      = "bad_authorization_header"
+	CodeMalformedToken     = "malformed_token"
+	CodeBadSignature       = "bad_signature"
+	CodeAlgNotAllowed      = "alg_not_allowed"
+	CodeTokenExpired       = "token_expired"
+	CodeTokenNotYetValid   = "token_not_yet_valid"
+	CodeMissingClaim       = "missing_claim"
+	CodeAccessTokenNeeded  = "access_token_required"
+	CodeRefreshTokenNeeded = "refresh_token_required"
+	CodeTokenRevoked       = "token_revoked"
+	CodeUserNotFound       = "user_not_found"
+
+	CodeMissingCredentials = "missing_credentials"
+	CodePasswordTooShort   = "password_too_short"
+	CodePasswordTooLong    = "password_too_long"
+	CodeUsernameTooShort   = "username_too_short"
+	CodeUsernameTooLong    = "username_too_long"
+	CodeUsernameInvalid    = "username_invalid"
+	CodeUsernameTaken      = "username_taken"
+	CodeBadCredentials     = "invalid_credentials"
+
+	CodeInvalidJSON      = "invalid_json"
+	CodeBodyTooLarge     = "body_too_large"
+	CodeUnsupportedMedia = "unsupported_media_type"
+	CodeNotFound         = "not_found"
+	CodeMethodNotAllowed = "method_not_allowed"
+	CodeUnavailable      = "unavailable"
+	CodeInternal         = "internal"
+)
