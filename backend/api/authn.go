@@ -1,0 +1,121 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"tessera/backend"
+	"tessera/shared"
+)
+
+// tokenKind says which tokens a route takes.
+type tokenKind int
+
+const (
+	accessOnly  tokenKind = iota // access tokens ("type" other than refresh)
+	refreshOnly                  // refresh tokens
+	anyToken                     // either (logout)
+)
+
+const (
+	msgNoHeader     = "Missing Authorization Header"
+	msgNoBearer     = "Missing 'Bearer' type in 'Authorization' header. Expected 'Authorization: Bearer <JWT>'"
+	msgNoQuery      = "Missing 'jwt' query paramater" // sic: the seed's clients see this text
+	msgBadHeader    = "Bad Authorization header. Expected 'Authorization: Bearer <JWT>'"
+	maxHeaderFields = 32
+)
+
+var fieldSep = regexp.MustCompile(`,\s*`)
+
+// findToken returns the request's token: from the Authorization header
+// first, then from the jwt query parameter, as Flask-JWT-Extended looks for
+// it with JWT_TOKEN_LOCATION = ["headers", "query_string"].
+func findToken(r *http.Request) (string, error) {
+	var missing []string
+	values := r.Header.Values("Authorization")
+	switch {
+	case len(values) > 1:
+		return "", backend.Errorf(shared.CodeBadAuthHeader, msgBadHeader)
+	case len(values) == 1:
+		tok, err := bearerToken(values[0])
+		if err == nil {
+			return tok, nil
+		}
+		if backend.ErrorCode(err) == shared.CodeBadAuthHeader {
+			return "", err
+		}
+		missing = append(missing, err.(*backend.Error).Msg)
+	default:
+		missing = append(missing, msgNoHeader)
+	}
+	if tok := r.URL.Query().Get("jwt"); tok != "" {
+		return tok, nil
+	}
+	missing = append(missing, msgNoQuery)
+	return "", backend.Errorf(shared.CodeMissingToken, "Missing JWT in headers or query_string (%s)", strings.Join(missing, "; "))
+}
+
+// bearerToken reads "Bearer <JWT>" from an Authorization value that may
+// hold several comma-separated fields. A value without a Bearer field is a
+// missing token (the query may still hold one); a Bearer field that is not
+// exactly two words is a bad header.
+func bearerToken(header string) (string, error) {
+	header = strings.Trim(strings.TrimSpace(header), ",")
+	if header == "" {
+		return "", &backend.Error{Code: shared.CodeMissingToken, Msg: msgNoHeader}
+	}
+	var bearer []string
+	for i, f := range fieldSep.Split(header, -1) {
+		if i >= maxHeaderFields {
+			return "", backend.Errorf(shared.CodeBadAuthHeader, msgBadHeader)
+		}
+		if words := strings.Fields(f); len(words) > 0 && words[0] == "Bearer" {
+			bearer = append(bearer, f)
+		}
+	}
+	if len(bearer) != 1 {
+		return "", &backend.Error{Code: shared.CodeMissingToken, Msg: msgNoBearer}
+	}
+	words := strings.Fields(bearer[0])
+	if len(words) != 2 {
+		return "", backend.Errorf(shared.CodeBadAuthHeader, msgBadHeader)
+	}
+	return words[1], nil
+}
+
+// authenticate runs the token checks in the contract's order: find the
+// token, decode and verify it, check its type, check it is not revoked,
+// load its user. Its errors are *backend.Error but for database failures.
+func (s *Server) authenticate(r *http.Request, kind tokenKind) (backend.Claims, *backend.User, error) {
+	tok, err := findToken(r)
+	if err != nil {
+		return backend.Claims{}, nil, err
+	}
+	claims, err := s.Tokens.Verify(tok)
+	if err != nil {
+		return backend.Claims{}, nil, err
+	}
+	switch {
+	case kind == accessOnly && claims.Type == backend.RefreshToken:
+		return backend.Claims{}, nil, backend.Errorf(shared.CodeAccessTokenNeeded, "Only non-refresh tokens are allowed")
+	case kind == refreshOnly && claims.Type != backend.RefreshToken:
+		return backend.Claims{}, nil, backend.Errorf(shared.CodeRefreshTokenNeeded, "Only refresh tokens are allowed")
+	}
+	revoked, err := s.Store.IsTokenRevoked(r.Context(), claims.JTI)
+	if err != nil {
+		return backend.Claims{}, nil, err
+	}
+	if revoked {
+		return backend.Claims{}, nil, backend.Errorf(shared.CodeTokenRevoked, "Token has been revoked")
+	}
+	user, err := s.Store.UserByName(r.Context(), claims.Subject)
+	if errors.Is(err, backend.ErrNotFound) {
+		return backend.Claims{}, nil, backend.Errorf(shared.CodeUserNotFound, "Error loading the user %s", claims.Subject)
+	}
+	if err != nil {
+		return backend.Claims{}, nil, err
+	}
+	return claims, user, nil
+}

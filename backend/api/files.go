@@ -1,0 +1,116 @@
+package api
+
+import (
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"sort"
+	"strings"
+
+	"tessera/backend"
+	"tessera/shared"
+)
+
+// maxListedFiles bounds GET /api/files.
+const maxListedFiles = 1000
+
+// inlineTypes may be shown in the browser; every other type is sent as an
+// attachment in a sandbox, because files are served on the app's origin and
+// must never run there.
+var inlineTypes = map[string]bool{
+	"image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true,
+	"image/avif": true, "image/bmp": true, "application/pdf": true,
+	"text/plain": true, "text/csv": true,
+}
+
+func contentType(name string) string {
+	if t := mime.TypeByExtension(path.Ext(name)); t != "" {
+		return t
+	}
+	return "application/octet-stream"
+}
+
+func inline(ctype string) bool {
+	mt, _, _ := mime.ParseMediaType(ctype)
+	return inlineTypes[mt] || strings.HasPrefix(mt, "audio/") || strings.HasPrefix(mt, "video/")
+}
+
+var errFileNotFound = backend.Errorf(shared.CodeNotFound, "Not Found")
+
+func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) {
+	if _, _, err := s.authenticate(r, accessOnly); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	name := r.PathValue("path")
+	// os.Root refuses names that leave the folder, through ".." or through
+	// symlinks; fs.ValidPath also refuses absolute and unclean names.
+	if s.Files == nil || !fs.ValidPath(name) || name == "." || strings.ContainsRune(name, 0) {
+		s.error(w, r, errFileNotFound)
+		return
+	}
+	f, err := s.Files.Open(name)
+	if err != nil {
+		s.error(w, r, errFileNotFound)
+		return
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil || !info.Mode().IsRegular() {
+		s.error(w, r, errFileNotFound) // no directory listings
+		return
+	}
+	ctype := contentType(name)
+	h := w.Header()
+	h.Set("Content-Type", ctype)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "private, no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	if !inline(ctype) {
+		h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": path.Base(name)}))
+		h.Set("Content-Security-Policy", "sandbox")
+	}
+	http.ServeContent(w, r, name, info.ModTime(), f)
+}
+
+func (s *Server) handleFileList(w http.ResponseWriter, r *http.Request) {
+	if _, _, err := s.authenticate(r, accessOnly); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	list := shared.FileList{Files: []shared.FileInfo{}}
+	if s.Files != nil {
+		fsys := s.Files.FS()
+		err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return nil // unreadable entries are left out
+			}
+			if p != "." && strings.HasPrefix(d.Name(), ".") {
+				if d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() {
+				return nil
+			}
+			// Stat through the root follows symlinks only inside it.
+			info, err := fs.Stat(fsys, p)
+			if err != nil || !info.Mode().IsRegular() {
+				return nil
+			}
+			list.Files = append(list.Files, shared.FileInfo{Name: p, Size: info.Size(), Type: contentType(p)})
+			if len(list.Files) >= maxListedFiles {
+				return fs.SkipAll
+			}
+			return nil
+		})
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+	}
+	sort.Slice(list.Files, func(i, j int) bool { return list.Files[i].Name < list.Files[j].Name })
+	s.json(w, http.StatusOK, list)
+}

@@ -1,0 +1,89 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"tessera/backend"
+	"tessera/shared"
+)
+
+// Short local names for the codes the API uses most.
+const (
+	codeNotFound    = shared.CodeNotFound
+	codeUnavailable = shared.CodeUnavailable
+)
+
+// statusOf maps every error code to its HTTP status: the one table.
+var statusOf = map[string]int{
+	shared.CodeMissingToken:       http.StatusUnauthorized,
+	shared.CodeBadAuthHeader:      http.StatusUnprocessableEntity,
+	shared.CodeMalformedToken:     http.StatusUnprocessableEntity,
+	shared.CodeBadSignature:       http.StatusUnprocessableEntity,
+	shared.CodeAlgNotAllowed:      http.StatusUnprocessableEntity,
+	shared.CodeTokenExpired:       http.StatusUnauthorized,
+	shared.CodeTokenNotYetValid:   http.StatusUnprocessableEntity,
+	shared.CodeMissingClaim:       http.StatusUnprocessableEntity,
+	shared.CodeAccessTokenNeeded:  http.StatusUnprocessableEntity,
+	shared.CodeRefreshTokenNeeded: http.StatusUnprocessableEntity,
+	shared.CodeTokenRevoked:       http.StatusUnauthorized,
+	shared.CodeUserNotFound:       http.StatusUnauthorized,
+	shared.CodeMissingCredentials: http.StatusBadRequest,
+	shared.CodePasswordTooShort:   http.StatusBadRequest,
+	shared.CodePasswordTooLong:    http.StatusBadRequest,
+	shared.CodeUsernameTooShort:   http.StatusBadRequest,
+	shared.CodeUsernameTooLong:    http.StatusBadRequest,
+	shared.CodeUsernameInvalid:    http.StatusBadRequest,
+	shared.CodeUsernameTaken:      http.StatusConflict,
+	shared.CodeBadCredentials:     http.StatusUnauthorized,
+	shared.CodeInvalidJSON:        http.StatusBadRequest,
+	shared.CodeBodyTooLarge:       http.StatusRequestEntityTooLarge,
+	shared.CodeUnsupportedMedia:   http.StatusUnsupportedMediaType,
+	shared.CodeNotFound:           http.StatusNotFound,
+	shared.CodeMethodNotAllowed:   http.StatusMethodNotAllowed,
+	shared.CodeUnavailable:        http.StatusServiceUnavailable,
+	shared.CodeInternal:           http.StatusInternalServerError,
+}
+
+// json writes v as a JSON answer with status.
+func (s *Server) json(w http.ResponseWriter, status int, v any) {
+	// Messages go out as the seed's clients see them: no \u003c for "<".
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		s.logger().Error("encode answer", "err", err)
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString(`{"msg":"Internal Server Error","code":"internal"}` + "\n")
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if h.Get("Cache-Control") == "" {
+		h.Set("Cache-Control", "no-store")
+	}
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// error answers err: a *backend.Error with its code's status and message,
+// anything else as a logged, generic 500.
+func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
+	var e *backend.Error
+	if !errors.As(err, &e) {
+		s.logger().ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		e = backend.Errorf(shared.CodeInternal, "Internal Server Error")
+	}
+	status, ok := statusOf[e.Code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	if status == http.StatusUnauthorized {
+		// Never "Basic": a browser would pop up a password dialog.
+		w.Header().Set("WWW-Authenticate", `Bearer realm="tessera"`)
+	}
+	s.json(w, status, shared.ErrorBody{Msg: e.Msg, Code: e.Code})
+}

@@ -1,0 +1,105 @@
+// Package api is Tessera's JSON API over net/http: the routes of the
+// contract, token checks, CORS, request logs. It uses the store and the
+// token and password services through the small interfaces below.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"tessera/backend"
+)
+
+// Store is what the API needs from the database.
+type Store interface {
+	backend.UserStore
+	backend.Blocklist
+	Ping(ctx context.Context) error
+}
+
+// TokenService issues and verifies tokens (see auth.Tokens).
+type TokenService interface {
+	Issue(subject, typ string) (string, backend.Claims, error)
+	Verify(token string) (backend.Claims, error)
+}
+
+// PasswordHasher hashes and checks passwords (see auth.Hasher). Check with
+// an empty hash must take as long as with a real one.
+type PasswordHasher interface {
+	Hash(password string) (string, error)
+	Check(hash, password string) bool
+}
+
+// Server serves the API. Fill its fields, then call Handler. Fields must not
+// change while it serves.
+type Server struct {
+	Store     Store
+	Tokens    TokenService
+	Passwords PasswordHasher
+	// Files is the root of /api/files; nil serves no files.
+	Files *os.Root
+	// CORSOrigins lists the origins allowed to call the API from a browser;
+	// "*" allows any.
+	CORSOrigins []string
+	// App serves every path outside /api (the browser app); nil answers 404.
+	App    http.Handler
+	Logger *slog.Logger
+}
+
+// maxBodyBytes bounds every request body.
+const maxBodyBytes = 64 << 10
+
+// Handler returns the whole HTTP handler: request logs, panic recovery,
+// CORS, the API under /api and the app elsewhere.
+func (s *Server) Handler() http.Handler {
+	api := s.routes()
+	app := s.App
+	if app == nil {
+		app = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s.error(w, r, backend.Errorf(codeNotFound, "Not Found"))
+		})
+	}
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api" || len(r.URL.Path) >= 5 && r.URL.Path[:5] == "/api/" {
+			s.cors(api).ServeHTTP(w, r)
+			return
+		}
+		app.ServeHTTP(w, r)
+	})
+	return s.logRequests(s.recoverPanics(h))
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/register", s.handleRegister)
+	mux.HandleFunc("POST /api/login", s.handleLogin)
+	mux.HandleFunc("POST /api/refresh", s.handleRefresh)
+	mux.HandleFunc("DELETE /api/logout", s.handleLogout)
+	mux.HandleFunc("GET /api/user-data", s.handleUserData)
+	mux.HandleFunc("GET /api/user-data-v2", s.handleUserDataV2)
+	mux.HandleFunc("GET /api/files", s.handleFileList)
+	mux.HandleFunc("GET /api/files/{path...}", s.handleFile)
+	mux.HandleFunc("GET /api/healthz", s.handleHealth)
+	return s.guardPath(s.jsonFallbacks(mux))
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Store.Ping(ctx); err != nil {
+		s.logger().ErrorContext(ctx, "health check", "err", err)
+		s.error(w, r, backend.Errorf(codeUnavailable, "Database unavailable"))
+		return
+	}
+	s.json(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger == nil {
+		return slog.Default()
+	}
+	return s.Logger
+}

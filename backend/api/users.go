@@ -1,0 +1,131 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+
+	"tessera/backend"
+	"tessera/shared"
+)
+
+// Limits of the register rules.
+const (
+	minPasswordRunes = 5
+	maxPasswordBytes = 72 // bcrypt ignores the rest
+	minUsernameRunes = 3
+	maxUsernameRunes = 64
+)
+
+// validateRegistration applies the register rules in the contract's order
+// and returns the username in its stored (NFC) form.
+func validateRegistration(c shared.Credentials) (string, error) {
+	if utf8.RuneCountInString(c.Password) < minPasswordRunes {
+		return "", backend.Errorf(shared.CodePasswordTooShort, "password is too short")
+	}
+	name := norm.NFC.String(c.Username)
+	if utf8.RuneCountInString(name) < minUsernameRunes {
+		return "", backend.Errorf(shared.CodeUsernameTooShort, "username is too short")
+	}
+	if len(c.Password) > maxPasswordBytes {
+		return "", backend.Errorf(shared.CodePasswordTooLong, "password is too long")
+	}
+	if utf8.RuneCountInString(name) > maxUsernameRunes {
+		return "", backend.Errorf(shared.CodeUsernameTooLong, "username is too long")
+	}
+	if !validUsername(name) {
+		return "", backend.Errorf(shared.CodeUsernameInvalid, "username contains invalid characters")
+	}
+	return name, nil
+}
+
+// validUsername refuses control and format characters (NUL, bidi
+// overrides, zero-width joiners), invalid UTF-8 and surrounding white space.
+func validUsername(name string) bool {
+	if !utf8.ValidString(name) || strings.TrimFunc(name, unicode.IsSpace) != name {
+		return false
+	}
+	for _, r := range name {
+		if r == utf8.RuneError || unicode.In(r, unicode.Cc, unicode.Cf) {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
+	c, err := readCredentials(w, r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	name, err := validateRegistration(c)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	hash, err := s.Passwords.Hash(c.Password)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if _, err := s.Store.CreateUser(r.Context(), name, hash); err != nil {
+		if errors.Is(err, backend.ErrConflict) {
+			err = backend.Errorf(shared.CodeUsernameTaken, "The username is already in use")
+		}
+		s.error(w, r, err)
+		return
+	}
+	s.json(w, http.StatusOK, "create account")
+}
+
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	c, err := readCredentials(w, r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	var hash string
+	user, err := s.Store.UserByName(r.Context(), norm.NFC.String(c.Username))
+	switch {
+	case err == nil:
+		hash = user.Password
+	case !errors.Is(err, backend.ErrNotFound):
+		s.error(w, r, err)
+		return
+	}
+	// An unknown name still costs one bcrypt comparison (Check with an empty
+	// hash), so the answer does not tell which names exist.
+	if !s.Passwords.Check(hash, c.Password) || user == nil {
+		s.error(w, r, backend.Errorf(shared.CodeBadCredentials, "Incorrect password or username"))
+		return
+	}
+	pair, err := s.issuePair(user.Name)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.json(w, http.StatusOK, pair)
+}
+
+func (s *Server) handleUserData(w http.ResponseWriter, r *http.Request) {
+	_, user, err := s.authenticate(r, accessOnly)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.json(w, http.StatusOK, shared.UserData{User: user.Name})
+}
+
+func (s *Server) handleUserDataV2(w http.ResponseWriter, r *http.Request) {
+	_, user, err := s.authenticate(r, accessOnly)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.json(w, http.StatusOK, shared.UserDataV2{ID: user.ID, Username: user.Name})
+}

@@ -1,0 +1,195 @@
+package auth
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+
+	"tessera/backend"
+	"tessera/shared"
+)
+
+// MinSecretLen is the shortest HS256 key Tessera accepts, in bytes.
+const MinSecretLen = 32
+
+// Tokens issues and verifies tokens. Its fields are set at wiring and not
+// changed afterwards; it is safe for concurrent use.
+type Tokens struct {
+	secret     []byte
+	AccessTTL  time.Duration
+	RefreshTTL time.Duration
+	// Now returns the current time; tests replace it.
+	Now func() time.Time
+}
+
+// NewTokens returns a Tokens signing with secret, which must be at least
+// MinSecretLen bytes.
+func NewTokens(secret []byte, accessTTL, refreshTTL time.Duration) (*Tokens, error) {
+	if len(secret) < MinSecretLen {
+		return nil, fmt.Errorf("JWT secret is %d bytes, want at least %d", len(secret), MinSecretLen)
+	}
+	return &Tokens{secret: secret, AccessTTL: accessTTL, RefreshTTL: refreshTTL, Now: time.Now}, nil
+}
+
+// jwtClaims adapts backend.Claims to golang-jwt's validator. The JSON field
+// order is Flask-JWT-Extended's.
+type jwtClaims struct {
+	Fresh     any              `json:"fresh"`
+	IssuedAt  *jwt.NumericDate `json:"iat,omitempty"`
+	JTI       *string          `json:"jti,omitempty"`
+	Type      *string          `json:"type,omitempty"`
+	Subject   any              `json:"sub,omitempty"`
+	NotBefore *jwt.NumericDate `json:"nbf,omitempty"`
+	ExpiresAt *jwt.NumericDate `json:"exp,omitempty"`
+}
+
+func (c *jwtClaims) GetExpirationTime() (*jwt.NumericDate, error) { return c.ExpiresAt, nil }
+func (c *jwtClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return c.IssuedAt, nil }
+func (c *jwtClaims) GetNotBefore() (*jwt.NumericDate, error)      { return c.NotBefore, nil }
+func (c *jwtClaims) GetIssuer() (string, error)                   { return "", nil }
+func (c *jwtClaims) GetSubject() (string, error)                  { return "", nil }
+func (c *jwtClaims) GetAudience() (jwt.ClaimStrings, error)       { return nil, nil }
+
+// Issue returns a signed token of type typ (backend.AccessToken or
+// backend.RefreshToken) for subject, and its claims.
+func (t *Tokens) Issue(subject, typ string) (string, backend.Claims, error) {
+	ttl := t.AccessTTL
+	if typ == backend.RefreshToken {
+		ttl = t.RefreshTTL
+	}
+	now := t.Now().Unix()
+	c := backend.Claims{
+		Fresh:     false,
+		IssuedAt:  now,
+		JTI:       uuid.NewString(),
+		Type:      typ,
+		Subject:   subject,
+		NotBefore: now,
+		ExpiresAt: now + int64(ttl/time.Second),
+	}
+	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, orderedClaims(c)).SignedString(t.secret)
+	if err != nil {
+		return "", backend.Claims{}, fmt.Errorf("sign token: %w", err)
+	}
+	return signed, c, nil
+}
+
+// orderedClaims is backend.Claims as golang-jwt signs it, in
+// Flask-JWT-Extended's field order.
+type orderedClaims struct {
+	Fresh     any    `json:"fresh"`
+	IssuedAt  int64  `json:"iat"`
+	JTI       string `json:"jti"`
+	Type      string `json:"type"`
+	Subject   string `json:"sub"`
+	NotBefore int64  `json:"nbf"`
+	ExpiresAt int64  `json:"exp"`
+}
+
+func (orderedClaims) GetExpirationTime() (*jwt.NumericDate, error) { return nil, nil }
+func (orderedClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return nil, nil }
+func (orderedClaims) GetNotBefore() (*jwt.NumericDate, error)      { return nil, nil }
+func (orderedClaims) GetIssuer() (string, error)                   { return "", nil }
+func (orderedClaims) GetSubject() (string, error)                  { return "", nil }
+func (orderedClaims) GetAudience() (jwt.ClaimStrings, error)       { return nil, nil }
+
+var errAlg = errors.New("alg not allowed")
+
+// Verify checks a token's encoding, algorithm (HS256 only), signature, exp
+// (required), nbf and sub, in that order, and returns its claims. Its errors
+// are *backend.Error with the messages Flask-JWT-Extended gives.
+func (t *Tokens) Verify(token string) (backend.Claims, error) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return backend.Claims{}, backend.Errorf(shared.CodeMalformedToken, "Not enough segments")
+	}
+	if err := checkSegments(parts); err != nil {
+		return backend.Claims{}, err
+	}
+	var jc jwtClaims
+	parser := jwt.NewParser(
+		jwt.WithExpirationRequired(),
+		jwt.WithTimeFunc(t.Now),
+		jwt.WithJSONNumber(),
+	)
+	_, err := parser.ParseWithClaims(token, &jc, func(tok *jwt.Token) (any, error) {
+		if tok.Method == nil || tok.Method.Alg() != jwt.SigningMethodHS256.Alg() {
+			return nil, errAlg
+		}
+		return t.secret, nil
+	})
+	switch {
+	case err == nil:
+	case errors.Is(err, errAlg):
+		return backend.Claims{}, backend.Errorf(shared.CodeAlgNotAllowed, "The specified alg value is not allowed")
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
+		return backend.Claims{}, backend.Errorf(shared.CodeBadSignature, "Signature verification failed")
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		return backend.Claims{}, backend.Errorf(shared.CodeMissingClaim, "Missing claim: exp")
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return backend.Claims{}, backend.Errorf(shared.CodeTokenExpired, "Token has expired")
+	case errors.Is(err, jwt.ErrTokenNotValidYet):
+		return backend.Claims{}, backend.Errorf(shared.CodeTokenNotYetValid, "The token is not yet valid (nbf)")
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return backend.Claims{}, backend.Errorf(shared.CodeMalformedToken, "Invalid payload string: %s", "claims are not a JSON object of the expected types")
+	default:
+		return backend.Claims{}, backend.Errorf(shared.CodeMalformedToken, "Invalid token")
+	}
+	if jc.Subject == nil {
+		return backend.Claims{}, backend.Errorf(shared.CodeMissingClaim, "Missing claim: sub")
+	}
+	sub, ok := jc.Subject.(string)
+	if !ok {
+		return backend.Claims{}, backend.Errorf(shared.CodeMalformedToken, "Subject must be a string")
+	}
+	if jc.JTI == nil || *jc.JTI == "" {
+		return backend.Claims{}, backend.Errorf(shared.CodeMissingClaim, "Missing claim: jti")
+	}
+	c := backend.Claims{
+		Fresh:     jc.Fresh,
+		JTI:       *jc.JTI,
+		Type:      backend.AccessToken, // Flask-JWT-Extended's default for a token without "type"
+		Subject:   sub,
+		ExpiresAt: jc.ExpiresAt.Unix(),
+	}
+	if jc.Type != nil {
+		c.Type = *jc.Type
+	}
+	if jc.IssuedAt != nil {
+		c.IssuedAt = jc.IssuedAt.Unix()
+	}
+	if jc.NotBefore != nil {
+		c.NotBefore = jc.NotBefore.Unix()
+	}
+	return c, nil
+}
+
+// checkSegments gives PyJWT's messages for segments that are not base64url
+// or whose header is not a JSON object.
+func checkSegments(parts []string) error {
+	enc := base64.RawURLEncoding
+	hdr, err := enc.DecodeString(strings.TrimRight(parts[0], "="))
+	if err != nil {
+		return backend.Errorf(shared.CodeMalformedToken, "Invalid header padding")
+	}
+	var h map[string]any
+	if err := json.Unmarshal(hdr, &h); err != nil {
+		return backend.Errorf(shared.CodeMalformedToken, "Invalid header string: must be a json object")
+	}
+	if _, err := enc.DecodeString(strings.TrimRight(parts[1], "=")); err != nil {
+		return backend.Errorf(shared.CodeMalformedToken, "Invalid payload padding")
+	}
+	if _, err := enc.DecodeString(strings.TrimRight(parts[2], "=")); err != nil {
+		return backend.Errorf(shared.CodeMalformedToken, "Invalid crypto padding")
+	}
+	if alg, _ := h["alg"].(string); alg != jwt.SigningMethodHS256.Alg() {
+		return backend.Errorf(shared.CodeAlgNotAllowed, "The specified alg value is not allowed")
+	}
+	return nil
+}

@@ -1,0 +1,172 @@
+// Command tessera runs the Tessera server: the JSON API under /api and the
+// browser app at /. `tessera -h` lists its configuration.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"tessera/backend/api"
+	"tessera/backend/auth"
+	"tessera/backend/store"
+)
+
+func main() {
+	flag.Usage = func() { fmt.Fprint(flag.CommandLine.Output(), configHelp) }
+	flag.Parse()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	cfg, err := LoadConfig(os.Getenv)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "tessera: configuration: %v\n\nRun tessera -h for the configuration table.\n", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := &Main{Config: cfg, Logger: logger}
+	if err := m.Run(ctx); err != nil {
+		fmt.Fprintf(os.Stderr, "tessera: %v\n", err)
+		os.Exit(1)
+	}
+	logger.Info("listening", "addr", "http://"+m.Addr())
+	<-ctx.Done()
+	logger.Info("shutting down")
+	if err := m.Close(); err != nil {
+		fmt.Fprintf(os.Stderr, "tessera: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// Main is a running server: Run starts it, Close stops it. Tests run it on
+// ADDR=127.0.0.1:0 with a temporary DATA_DIR.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+	// Now, when set, replaces the clock of tokens and the store (tests).
+	Now func() time.Time
+
+	db       *store.DB
+	files    *os.Root
+	ln       net.Listener
+	srv      *http.Server
+	served   chan error
+	stopWork context.CancelFunc
+}
+
+// Run opens the store, migrates it, starts listening and serves in the
+// background. It returns once the server accepts connections.
+func (m *Main) Run(ctx context.Context) error {
+	cfg := m.Config
+	if m.Logger == nil {
+		m.Logger = slog.Default()
+	}
+	secret, err := loadSecret(cfg, rand.Read)
+	if err != nil {
+		return fmt.Errorf("load secret: %w", err)
+	}
+	tokens, err := auth.NewTokens(secret, cfg.AccessTTL, cfg.RefreshTTL)
+	if err != nil {
+		return fmt.Errorf("set up tokens: %w", err)
+	}
+	hasher, err := auth.NewHasher(cfg.BcryptCost)
+	if err != nil {
+		return fmt.Errorf("set up passwords: %w", err)
+	}
+	if err := os.MkdirAll(cfg.FilesDir, 0o700); err != nil {
+		return fmt.Errorf("create FILES_DIR: %w", err)
+	}
+	if m.files, err = os.OpenRoot(cfg.FilesDir); err != nil {
+		return fmt.Errorf("open FILES_DIR: %w", err)
+	}
+	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if m.db, err = store.Open(openCtx, cfg.DatabaseURL); err != nil {
+		m.files.Close()
+		return err
+	}
+	if m.Now != nil {
+		tokens.Now, m.db.Now = m.Now, m.Now
+	}
+	srv := &api.Server{
+		Store:       m.db,
+		Tokens:      tokens,
+		Passwords:   hasher,
+		Files:       m.files,
+		CORSOrigins: cfg.CORSOrigins,
+		Logger:      m.Logger,
+	}
+	if m.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+		m.db.Close()
+		m.files.Close()
+		return fmt.Errorf("listen on ADDR %s: %w", cfg.Addr, err)
+	}
+	m.srv = &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
+	}
+	m.served = make(chan error, 1)
+	go func() { m.served <- m.srv.Serve(m.ln) }()
+
+	var work context.Context
+	work, m.stopWork = context.WithCancel(context.Background())
+	go m.purgeLoop(work, time.Hour)
+	return nil
+}
+
+// purgeLoop deletes expired blocklist rows every interval.
+func (m *Main) purgeLoop(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		n, err := m.db.PurgeExpired(ctx, m.db.Now())
+		if err != nil && ctx.Err() == nil {
+			m.Logger.Error("purge blocklist", "err", err)
+		} else if n > 0 {
+			m.Logger.Info("purged expired blocklist rows", "rows", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Addr is the address the server listens on (useful with port 0).
+func (m *Main) Addr() string { return m.ln.Addr().String() }
+
+// Close stops accepting connections, lets requests in flight finish (up to
+// 15 seconds) and closes the store.
+func (m *Main) Close() error {
+	if m.srv == nil {
+		return nil
+	}
+	m.stopWork()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	var errs []error
+	if err := m.srv.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("shut down HTTP server: %w", err))
+	}
+	if err := <-m.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		errs = append(errs, fmt.Errorf("serve: %w", err))
+	}
+	if err := m.db.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close store: %w", err))
+	}
+	m.files.Close()
+	return errors.Join(errs...)
+}

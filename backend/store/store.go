@@ -1,0 +1,175 @@
+// Package store keeps Tessera's users and token blocklist in a SQL database
+// through bun: an embedded SQLite file by default, PostgreSQL when the DSN
+// says so. The schema is migrated at Open.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	"github.com/uptrace/bun/driver/pgdriver"
+	"github.com/uptrace/bun/driver/sqliteshim"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"tessera/backend"
+)
+
+// DB is a migrated database. It implements backend.UserStore and
+// backend.Blocklist. It is safe for concurrent use.
+type DB struct {
+	bun *bun.DB
+	// Now returns the current time; tests replace it.
+	Now func() time.Time
+}
+
+// The store implements the services the API consumes.
+var (
+	_ backend.UserStore = (*DB)(nil)
+	_ backend.Blocklist = (*DB)(nil)
+)
+
+// Kind tells which database a DSN selects.
+type Kind string
+
+// The databases Tessera runs on.
+const (
+	SQLite   Kind = "sqlite"
+	Postgres Kind = "postgres"
+)
+
+// ParseDSN splits a DATABASE_URL into the database kind and the driver's DSN:
+// postgres:// and postgresql:// URLs select PostgreSQL; sqlite:PATH and
+// file:PATH select a SQLite file at PATH. Anything else is an error.
+func ParseDSN(dsn string) (Kind, string, error) {
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return "", "", fmt.Errorf("not a valid URL: %w", err)
+		}
+		if u.Host == "" {
+			return "", "", errors.New("no host in the URL")
+		}
+		return Postgres, dsn, nil
+	case strings.HasPrefix(dsn, "sqlite:"), strings.HasPrefix(dsn, "file:"):
+		path := dsn[strings.Index(dsn, ":")+1:]
+		path = strings.TrimPrefix(path, "//")
+		if i := strings.IndexByte(path, '?'); i >= 0 {
+			path = path[:i]
+		}
+		if path == "" {
+			return "", "", errors.New("no file path after the scheme")
+		}
+		return SQLite, path, nil
+	default:
+		return "", "", errors.New(`want "postgres://...", "sqlite:PATH" or "file:PATH"`)
+	}
+}
+
+// Open connects to the database that dsn selects (see ParseDSN), migrates
+// it and returns it. A SQLite file's folder is created if missing.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	kind, target, err := ParseDSN(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	var db *bun.DB
+	switch kind {
+	case Postgres:
+		db, err = openPostgres(target)
+	case SQLite:
+		db, err = openSQLite(target)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	s := &DB{bun: db, Now: time.Now}
+	if err := s.Ping(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if err := migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return s, nil
+}
+
+func openPostgres(dsn string) (db *bun.DB, err error) {
+	// pgdriver.WithDSN panics on a DSN it cannot parse.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("parse postgres DSN: %v", r)
+		}
+	}()
+	connector := pgdriver.NewConnector(pgdriver.WithDSN(dsn), pgdriver.WithTimeout(10*time.Second))
+	sqldb := sql.OpenDB(connector)
+	sqldb.SetMaxOpenConns(4 * runtime.GOMAXPROCS(0))
+	sqldb.SetMaxIdleConns(4 * runtime.GOMAXPROCS(0))
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	return bun.NewDB(sqldb, pgdialect.New()), nil
+}
+
+func openSQLite(path string) (*bun.DB, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create database folder: %w", err)
+		}
+	}
+	// WAL lets readers run beside the one writer; busy_timeout makes a
+	// writer wait for the lock instead of failing; _txlock=immediate takes
+	// the write lock at BEGIN so a transaction never fails half-way.
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(ON)")
+	q.Set("_txlock", "immediate")
+	sqldb, err := sql.Open(sqliteshim.ShimName, "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	sqldb.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
+	sqldb.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)))
+	return bun.NewDB(sqldb, sqlitedialect.New()), nil
+}
+
+// Ping checks that the database answers.
+func (s *DB) Ping(ctx context.Context) error {
+	if err := s.bun.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+// Close closes the database.
+func (s *DB) Close() error { return s.bun.Close() }
+
+// Bun returns the underlying bun handle, for tests and maintenance.
+func (s *DB) Bun() *bun.DB { return s.bun }
+
+// isUniqueViolation reports whether err is a unique-constraint failure on
+// either database.
+func isUniqueViolation(err error) bool {
+	var pgErr pgdriver.Error
+	if errors.As(err, &pgErr) {
+		return pgErr.Field('C') == "23505"
+	}
+	var sqlErr *sqlite.Error
+	if errors.As(err, &sqlErr) {
+		return sqlErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || sqlErr.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
