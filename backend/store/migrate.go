@@ -58,10 +58,19 @@ var migrations = []migration{
 }
 
 func migrate(ctx context.Context, db *bun.DB) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS tessera_migrations (
-		version INTEGER PRIMARY KEY,
-		applied_at TIMESTAMP NOT NULL
-	)`); err != nil {
+	// The table is created under the lock too: on PostgreSQL two concurrent
+	// CREATE TABLE IF NOT EXISTS of one new table can both pass the check and
+	// one then fails on the catalog's unique index (pg_type_typname_nsp_index).
+	if err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := lockMigrations(ctx, db, tx); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS tessera_migrations (
+			version INTEGER PRIMARY KEY,
+			applied_at TIMESTAMP NOT NULL
+		)`)
+		return err
+	}); err != nil {
 		return fmt.Errorf("migrate: create tessera_migrations: %w", err)
 	}
 	for _, m := range migrations {
@@ -78,11 +87,8 @@ func apply(ctx context.Context, db *bun.DB, m migration) error {
 		stmts = m.postgres
 	}
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if db.Dialect().Name() == dialect.PG {
-			// Serialize concurrent starts on one database.
-			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7406001)`); err != nil {
-				return fmt.Errorf("lock: %w", err)
-			}
+		if err := lockMigrations(ctx, db, tx); err != nil {
+			return err
 		}
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM tessera_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
@@ -101,4 +107,17 @@ func apply(ctx context.Context, db *bun.DB, m migration) error {
 		}
 		return nil
 	})
+}
+
+// lockMigrations serializes concurrent starts on one PostgreSQL database until
+// tx ends. SQLite needs no lock: _txlock=immediate takes the write lock at
+// BEGIN.
+func lockMigrations(ctx context.Context, db *bun.DB, tx bun.Tx) error {
+	if db.Dialect().Name() != dialect.PG {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7406001)`); err != nil {
+		return fmt.Errorf("lock: %w", err)
+	}
+	return nil
 }

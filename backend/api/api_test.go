@@ -1,0 +1,344 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"tessera/shared"
+)
+
+// TestRegister covers each register rule, in the contract's order, in both
+// body forms.
+func TestRegister(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.register("taken", "secret")
+		e.register("cafe\u0301", "secret") // stored as NFC "caf\u00e9"
+		const missing = "password or username has not been entered"
+		tests := []struct {
+			name   string
+			body   string
+			status int
+			msg    string
+			code   string
+		}{
+			{"ErrEmptyUsername", creds("", "secret"), 400, missing, shared.CodeMissingCredentials},
+			{"ErrEmptyPassword", creds("alice", ""), 400, missing, shared.CodeMissingCredentials},
+			{"ErrNoFields", `{}`, 400, missing, shared.CodeMissingCredentials},
+			{"ErrNullUsername", `{"username":null,"password":"secret"}`, 400, missing, shared.CodeMissingCredentials},
+			{"ErrNumberUsername", `{"username":12345,"password":"secret"}`, 400, missing, shared.CodeMissingCredentials},
+			{"ErrArrayPassword", `{"username":"alice","password":["secret"]}`, 400, missing, shared.CodeMissingCredentials},
+			{"ErrEmptyBody", ``, 400, missing, shared.CodeMissingCredentials},
+			{"ErrPasswordTooShort", creds("alice", "abcd"), 400, "password is too short", shared.CodePasswordTooShort},
+			{"ErrBothTooShortPasswordFirst", creds("al", "abcd"), 400, "password is too short", shared.CodePasswordTooShort},
+			{"ErrUsernameTooShort", creds("al", "secret"), 400, "username is too short", shared.CodeUsernameTooShort},
+			{"ErrPasswordTooLong", creds("alice", strings.Repeat("p", 73)), 400, "password is too long", shared.CodePasswordTooLong},
+			{"ErrPasswordTooLongInBytes", creds("alice", strings.Repeat("é", 37)), 400, "password is too long", shared.CodePasswordTooLong},
+			{"ErrUsernameTooLong", creds(strings.Repeat("u", 65), "secret"), 400, "username is too long", shared.CodeUsernameTooLong},
+			{"ErrUsernameNUL", creds("ali\x00ce", "secret"), 400, "username contains invalid characters", shared.CodeUsernameInvalid},
+			{"ErrUsernameBidi", creds("ali\u202ece", "secret"), 400, "username contains invalid characters", shared.CodeUsernameInvalid},
+			{"ErrUsernameZeroWidth", creds("ali\u200dce", "secret"), 400, "username contains invalid characters", shared.CodeUsernameInvalid},
+			{"ErrUsernameLeadingSpace", creds(" alice", "secret"), 400, "username contains invalid characters", shared.CodeUsernameInvalid},
+			{"ErrUsernameTrailingSpace", creds("alice\t", "secret"), 400, "username contains invalid characters", shared.CodeUsernameInvalid},
+			{"ErrTaken", creds("taken", "secret"), 409, "The username is already in use", shared.CodeUsernameTaken},
+			{"ErrTakenEnvelope", envelope(creds("taken", "secret")), 409, "The username is already in use", shared.CodeUsernameTaken},
+			{"ErrTakenDecomposed", creds("cafe\u0301", "secret"), 409, "The username is already in use", shared.CodeUsernameTaken},
+			{"ErrTakenComposed", creds("caf\u00e9", "secret"), 409, "The username is already in use", shared.CodeUsernameTaken},
+			{"OK", creds("alice", "secret"), 200, "", ""},
+			{"OKEnvelope", envelope(creds("bob", "secret")), 200, "", ""},
+			{"OKCaseSensitive", creds("Alice", "secret"), 200, "", ""},
+			{"OKExactly72Bytes", creds("carol", strings.Repeat("p", 72)), 200, "", ""},
+			{"OKUnicodeName", creds("りんご", "secret"), 200, "", ""},
+			{"OKMinimums", creds("abc", "12345"), 200, "", ""},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				w := e.do(req{method: "POST", path: "/api/register", body: tt.body})
+				if tt.status == 200 {
+					checkJSON(t, w, 200, `"create account"`)
+					return
+				}
+				checkMsg(t, w, tt.status, tt.msg, tt.code)
+			})
+		}
+		t.Run("OKLoginAfterRegister", func(t *testing.T) {
+			e.login("りんご", "secret")
+			e.login("caf\u00e9", "secret") // the composed spelling finds the name registered decomposed
+		})
+	})
+}
+
+// TestLogin checks that a wrong name and a wrong password get the same
+// answer, in both body forms.
+func TestLogin(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.register("apple", "mango")
+		const bad = "Incorrect password or username"
+		tests := []struct {
+			name   string
+			body   string
+			status int
+			msg    string
+			code   string
+		}{
+			{"ErrWrongPassword", creds("apple", "melon"), 401, bad, shared.CodeBadCredentials},
+			{"ErrUnknownUser", creds("pear", "mango"), 401, bad, shared.CodeBadCredentials},
+			{"ErrWrongCase", creds("Apple", "mango"), 401, bad, shared.CodeBadCredentials},
+			{"ErrLongPasswordSharingPrefix", creds("apple", "mango"+strings.Repeat("x", 80)), 401, bad, shared.CodeBadCredentials},
+			{"ErrMissing", `{"username":"apple"}`, 400, "password or username has not been entered", shared.CodeMissingCredentials},
+			{"ErrEnvelopeWrongPassword", envelope(creds("apple", "melon")), 401, bad, shared.CodeBadCredentials},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				checkMsg(t, e.do(req{method: "POST", path: "/api/login", body: tt.body}), tt.status, tt.msg, tt.code)
+			})
+		}
+		t.Run("SameAnswerForUnknownNameAndWrongPassword", func(t *testing.T) {
+			a := e.do(req{method: "POST", path: "/api/login", body: creds("apple", "melon")})
+			b := e.do(req{method: "POST", path: "/api/login", body: creds("nobody", "melon")})
+			if a.Code != b.Code || a.Body.String() != b.Body.String() || fmt.Sprint(a.Header()) != fmt.Sprint(b.Header()) {
+				t.Fatalf("answers differ:\n%d %v %s\n%d %v %s", a.Code, a.Header(), a.Body, b.Code, b.Header(), b.Body)
+			}
+		})
+		t.Run("OKEnvelope", func(t *testing.T) {
+			w := e.do(req{method: "POST", path: "/api/login", body: envelope(creds("apple", "mango"))})
+			checkJSON(t, w, 200, "")
+		})
+	})
+}
+
+// TestSessionFlow walks register → login → user-data → user-data-v2 →
+// refresh → logout → revoked as a seed client (envelope bodies, ?jwt=) and
+// as a plain-JSON client (Authorization header).
+func TestSessionFlow(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		for _, client := range []struct {
+			name     string
+			wrap     func(string) string
+			useQuery bool
+		}{
+			{"SeedClient", envelope, true},
+			{"PlainClient", func(s string) string { return s }, false},
+		} {
+			t.Run(client.name, func(t *testing.T) {
+				user := strings.ToLower(client.name)
+				auth := func(path, tok string) req {
+					if client.useQuery {
+						return req{path: path + "?jwt=" + tok}
+					}
+					return req{path: path, header: bearer(tok)}
+				}
+				checkJSON(t, e.do(req{method: "POST", path: "/api/register", body: client.wrap(creds(user, "mango"))}), 200, `"create account"`)
+				w := e.do(req{method: "POST", path: "/api/login", body: client.wrap(creds(user, "mango"))})
+				checkJSON(t, w, 200, "")
+				var pair shared.TokenPair
+				json.Unmarshal(w.Body.Bytes(), &pair)
+
+				r := auth("/api/user-data", pair.AccessToken)
+				r.method = "GET"
+				checkJSON(t, e.do(r), 200, fmt.Sprintf(`{"user":%q}`, user))
+
+				r = auth("/api/user-data-v2", pair.AccessToken)
+				r.method = "GET"
+				w = e.do(r)
+				var v2 shared.UserDataV2
+				json.Unmarshal(w.Body.Bytes(), &v2)
+				if w.Code != 200 || v2.Username != user || v2.ID <= 0 {
+					t.Fatalf("user-data-v2 = %d %s", w.Code, w.Body)
+				}
+
+				w = e.do(req{method: "POST", path: "/api/refresh", header: bearer(pair.RefreshToken)})
+				checkJSON(t, w, 200, "")
+				var refreshed shared.TokenPair
+				json.Unmarshal(w.Body.Bytes(), &refreshed)
+				r = auth("/api/user-data", refreshed.AccessToken)
+				r.method = "GET"
+				checkJSON(t, e.do(r), 200, fmt.Sprintf(`{"user":%q}`, user))
+
+				checkJSON(t, e.do(req{method: "DELETE", path: "/api/logout", header: bearer(refreshed.AccessToken)}), 200, `{"msg":"Access token successfully revoked"}`)
+				checkJSON(t, e.do(req{method: "DELETE", path: "/api/logout", header: bearer(pair.RefreshToken)}), 200, `{"msg":"Refresh token successfully revoked"}`)
+
+				r = auth("/api/user-data", refreshed.AccessToken)
+				r.method = "GET"
+				checkMsg(t, e.do(r), 401, "Token has been revoked", shared.CodeTokenRevoked)
+				checkMsg(t, e.do(req{method: "POST", path: "/api/refresh", header: bearer(pair.RefreshToken)}), 401, "Token has been revoked", shared.CodeTokenRevoked)
+				checkMsg(t, e.do(req{method: "DELETE", path: "/api/logout", header: bearer(pair.RefreshToken)}), 401, "Token has been revoked", shared.CodeTokenRevoked)
+				// The first access token was not sent to logout: it still works.
+				r = auth("/api/user-data", pair.AccessToken)
+				r.method = "GET"
+				checkJSON(t, e.do(r), 200, fmt.Sprintf(`{"user":%q}`, user))
+			})
+		}
+	})
+}
+
+// TestBadInput sends bodies and headers no client should send: every one
+// gets a JSON 4xx and none writes a row.
+func TestBadInput(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		big := `{"username":"` + strings.Repeat("a", 70<<10) + `","password":"secret"}`
+		tests := []struct {
+			name   string
+			path   string
+			body   string
+			ctype  string
+			status int
+			code   string
+		}{
+			{"ErrNotJSON", "/api/register", `username=alice&password=secret`, "application/json", 400, shared.CodeInvalidJSON},
+			{"ErrTruncatedJSON", "/api/register", `{"username":"alice",`, "application/json", 400, shared.CodeInvalidJSON},
+			{"ErrArray", "/api/register", `["alice","secret"]`, "application/json", 400, shared.CodeInvalidJSON},
+			{"ErrString", "/api/register", `"alice"`, "application/json", 400, shared.CodeInvalidJSON},
+			{"ErrNumber", "/api/login", `42`, "application/json", 400, shared.CodeInvalidJSON},
+			{"ErrNull", "/api/login", `null`, "application/json", 400, shared.CodeInvalidJSON},
+			{"ErrTwoValues", "/api/register", `{"username":"alice","password":"secret"} {}`, "application/json", 400, shared.CodeInvalidJSON},
+			{"ErrEnvelopeNotJSON", "/api/register", `{"body":"not json"}`, "application/json", 400, shared.CodeInvalidJSON},
+			{"ErrEnvelopeNumber", "/api/register", `{"body":12}`, "application/json", 400, shared.CodeInvalidJSON},
+			{"ErrEnvelopeArray", "/api/login", `{"body":"[1,2]"}`, "application/json", 400, shared.CodeInvalidJSON},
+			{"ErrTooLarge", "/api/register", big, "application/json", 413, shared.CodeBodyTooLarge},
+			{"ErrFormContentType", "/api/register", creds("alice", "secret"), "application/x-www-form-urlencoded", 415, shared.CodeUnsupportedMedia},
+			{"ErrMultipart", "/api/login", creds("alice", "secret"), "multipart/form-data; boundary=x", 415, shared.CodeUnsupportedMedia},
+			{"ErrBadContentType", "/api/login", creds("alice", "secret"), ";;;", 415, shared.CodeUnsupportedMedia},
+			{"ErrInvalidUTF8Name", "/api/register", "{\"username\":\"al\xffce\",\"password\":\"secret\"}", "application/json", 400, shared.CodeUsernameInvalid},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				w := e.do(req{method: "POST", path: tt.path, body: tt.body, header: map[string]string{"Content-Type": tt.ctype}})
+				if w.Code != tt.status {
+					t.Fatalf("status = %d, want %d (%s)", w.Code, tt.status, w.Body)
+				}
+				var body shared.ErrorBody
+				if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || body.Msg == "" || body.Code != tt.code {
+					t.Fatalf("body = %s, want a msg and code %q", w.Body, tt.code)
+				}
+			})
+		}
+		n, err := e.db.CountUsersNamed(context.Background(), "alice")
+		if err != nil || n != 0 {
+			t.Fatalf("users named alice = %d, %v; want 0", n, err)
+		}
+		t.Run("OKTextPlain", func(t *testing.T) {
+			w := e.do(req{method: "POST", path: "/api/register", body: creds("dave", "secret"), header: map[string]string{"Content-Type": "text/plain;charset=UTF-8"}})
+			checkJSON(t, w, 200, `"create account"`)
+		})
+		t.Run("ErrHugeAuthorization", func(t *testing.T) {
+			w := e.do(req{method: "GET", path: "/api/user-data", header: map[string]string{"Authorization": "Bearer " + strings.Repeat("a.", 20000) + "a"}})
+			checkMsg(t, w, 422, "Not enough segments", shared.CodeMalformedToken)
+		})
+		t.Run("ErrManyAuthorizationFields", func(t *testing.T) {
+			w := e.do(req{method: "GET", path: "/api/user-data", header: map[string]string{"Authorization": strings.Repeat("Basic x, ", 1000) + "Bearer x"}})
+			checkMsg(t, w, 422, "Bad Authorization header. Expected 'Authorization: Bearer <JWT>'", shared.CodeBadAuthHeader)
+		})
+	})
+}
+
+// TestRouting checks JSON 404/405 and the health check.
+func TestRouting(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		checkMsg(t, e.do(req{method: "GET", path: "/api/nope"}), 404, "Not Found", shared.CodeNotFound)
+		checkMsg(t, e.do(req{method: "GET", path: "/nope"}), 404, "Not Found", shared.CodeNotFound)
+		w := e.do(req{method: "GET", path: "/api/login"})
+		checkMsg(t, w, 405, "The method is not allowed for the requested URL.", shared.CodeMethodNotAllowed)
+		if got, want := w.Header().Get("Allow"), "POST, OPTIONS"; got != want {
+			t.Fatalf("Allow = %q, want %q", got, want)
+		}
+		checkMsg(t, e.do(req{method: "POST", path: "/api/logout"}), 405, "The method is not allowed for the requested URL.", shared.CodeMethodNotAllowed)
+		checkMsg(t, e.do(req{method: "GET", path: "/api/../api/user-data"}), 404, "Not Found", shared.CodeNotFound)
+		checkJSON(t, e.do(req{method: "GET", path: "/api/healthz"}), 200, `{"status":"ok"}`)
+	})
+}
+
+// TestCORS checks the headers on answers and preflights.
+func TestCORS(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		t.Run("OKNoOrigin", func(t *testing.T) {
+			w := e.do(req{method: "GET", path: "/api/healthz"})
+			if got := w.Header().Get("Access-Control-Allow-Origin"); got != "*" {
+				t.Fatalf("ACAO = %q, want *", got)
+			}
+		})
+		t.Run("OKOriginEchoed", func(t *testing.T) {
+			w := e.do(req{method: "POST", path: "/api/login", body: creds("x", "y"), header: map[string]string{"Origin": "http://localhost:3000"}})
+			if got := w.Header().Get("Access-Control-Allow-Origin"); got != "http://localhost:3000" {
+				t.Fatalf("ACAO = %q", got)
+			}
+			if got := w.Header().Values("Vary"); len(got) == 0 || got[0] != "Origin" {
+				t.Fatalf("Vary = %q", got)
+			}
+		})
+		t.Run("OKPreflightNeedsNoToken", func(t *testing.T) {
+			w := e.do(req{method: "OPTIONS", path: "/api/user-data", header: map[string]string{
+				"Origin":                         "http://localhost:3000",
+				"Access-Control-Request-Method":  "GET",
+				"Access-Control-Request-Headers": "authorization,content-type",
+			}})
+			if w.Code != 204 && w.Code != 200 {
+				t.Fatalf("preflight status = %d", w.Code)
+			}
+			h := w.Header()
+			if h.Get("Access-Control-Allow-Origin") != "http://localhost:3000" || !strings.Contains(h.Get("Access-Control-Allow-Methods"), "DELETE") ||
+				h.Get("Access-Control-Allow-Headers") != "authorization,content-type" {
+				t.Fatalf("preflight headers = %v", h)
+			}
+		})
+	})
+	t.Run("OriginNotAllowed", func(t *testing.T) {
+		// An allow-list that does not hold the origin gives no ACAO.
+		e := newEnv(t, "sqlite")
+		e.handler = restrictOrigins(t, e, "https://app.example.com")
+		w := e.do(req{method: "GET", path: "/api/healthz", header: map[string]string{"Origin": "https://evil.example"}})
+		if got := w.Header().Get("Access-Control-Allow-Origin"); got != "" {
+			t.Fatalf("ACAO = %q, want none", got)
+		}
+		w = e.do(req{method: "GET", path: "/api/healthz", header: map[string]string{"Origin": "https://app.example.com"}})
+		if got := w.Header().Get("Access-Control-Allow-Origin"); got != "https://app.example.com" {
+			t.Fatalf("ACAO = %q, want the allowed origin", got)
+		}
+	})
+}
+
+// TestConcurrentRegister races 100 registrations of one name through a real
+// listener: exactly one wins.
+func TestConcurrentRegister(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		srv := httptest.NewServer(e.handler)
+		defer srv.Close()
+		const n = 100
+		start := make(chan struct{})
+		codes := make(chan int, n)
+		var wg sync.WaitGroup
+		for range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				resp, err := http.Post(srv.URL+"/api/register", "application/json", strings.NewReader(creds("racer", "secret")))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				resp.Body.Close()
+				codes <- resp.StatusCode
+			}()
+		}
+		close(start)
+		wg.Wait()
+		close(codes)
+		count := map[int]int{}
+		for c := range codes {
+			count[c]++
+		}
+		if count[200] != 1 || count[409] != n-1 || len(count) != 2 {
+			t.Fatalf("statuses = %v, want 1×200 and %d×409", count, n-1)
+		}
+		rows, err := e.db.CountUsersNamed(context.Background(), "racer")
+		if err != nil || rows != 1 {
+			t.Fatalf("rows = %d, %v; want 1", rows, err)
+		}
+	})
+}

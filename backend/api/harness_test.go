@@ -1,0 +1,219 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"tessera/backend/api"
+	"tessera/backend/auth"
+	"tessera/backend/store"
+	"tessera/backend/store/storetest"
+	"tessera/shared"
+)
+
+// testSecret is the HS256 key of every test server.
+var testSecret = []byte("test-secret-0123456789abcdef-0123456789")
+
+// clock is a settable clock for expiry tests.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: time.Now().Truncate(time.Second)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// env is a real API handler on a real store of one kind.
+type env struct {
+	t       testing.TB
+	db      *store.DB
+	clock   *clock
+	tokens  *auth.Tokens
+	srv     *api.Server
+	handler http.Handler
+	files   string
+}
+
+// newEnv builds the whole API on a fresh database of kind, with bcrypt at
+// its minimum cost and a files folder in a temp dir.
+func newEnv(t testing.TB, kind store.Kind) *env {
+	t.Helper()
+	db := storetest.Open(t, kind)
+	c := newClock()
+	db.Now = c.Now
+	tokens, err := auth.NewTokens(testSecret, 15*time.Minute, 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens.Now = c.Now
+	hasher := mustHasher(t, 4)
+	dir := t.TempDir()
+	filesDir := filepath.Join(dir, "files")
+	if err := os.Mkdir(filesDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	root, err := os.OpenRoot(filesDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { root.Close() })
+	srv := &api.Server{
+		Store:       db,
+		Tokens:      tokens,
+		Passwords:   hasher,
+		Files:       root,
+		CORSOrigins: []string{"*"},
+		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	return &env{t: t, db: db, clock: c, tokens: tokens, srv: srv, handler: srv.Handler(), files: filesDir}
+}
+
+// forEachDB runs fn on SQLite, and on PostgreSQL when TEST_DATABASE_URL is set.
+func forEachDB(t *testing.T, fn func(t *testing.T, e *env)) {
+	for _, kind := range storetest.Kinds(t) {
+		t.Run(string(kind), func(t *testing.T) { fn(t, newEnv(t, kind)) })
+	}
+}
+
+// req is one request of a scenario.
+type req struct {
+	method string
+	path   string
+	body   string
+	header map[string]string
+}
+
+// do sends r through the real handler.
+func (e *env) do(r req) *httptest.ResponseRecorder {
+	e.t.Helper()
+	var body io.Reader
+	if r.body != "" {
+		body = strings.NewReader(r.body)
+	}
+	hr := httptest.NewRequest(r.method, r.path, body)
+	if r.body != "" {
+		hr.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range r.header {
+		if v == "" {
+			hr.Header.Del(k)
+			continue
+		}
+		hr.Header.Set(k, v)
+	}
+	w := httptest.NewRecorder()
+	e.handler.ServeHTTP(w, hr)
+	return w
+}
+
+func creds(user, pass string) string {
+	b, _ := json.Marshal(shared.Credentials{Username: user, Password: pass})
+	return string(b)
+}
+
+// envelope wraps a JSON body as the seed's clients send it.
+func envelope(inner string) string {
+	b, _ := json.Marshal(map[string]string{"body": inner})
+	return string(b)
+}
+
+func bearer(tok string) map[string]string { return map[string]string{"Authorization": "Bearer " + tok} }
+
+// register creates a user and fails the test if it cannot.
+func (e *env) register(user, pass string) {
+	e.t.Helper()
+	if w := e.do(req{method: "POST", path: "/api/register", body: creds(user, pass)}); w.Code != 200 {
+		e.t.Fatalf("register %q: %d %s", user, w.Code, w.Body)
+	}
+}
+
+// login signs user in and returns the pair.
+func (e *env) login(user, pass string) shared.TokenPair {
+	e.t.Helper()
+	w := e.do(req{method: "POST", path: "/api/login", body: creds(user, pass)})
+	if w.Code != 200 {
+		e.t.Fatalf("login %q: %d %s", user, w.Code, w.Body)
+	}
+	var p shared.TokenPair
+	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || p.AccessToken == "" || p.RefreshToken == "" {
+		e.t.Fatalf("login body %s: %v", w.Body, err)
+	}
+	return p
+}
+
+// checkJSON fails unless w has status and a JSON body equal to want (a JSON
+// text), or, for errors, the msg want.
+func checkJSON(t testing.TB, w *httptest.ResponseRecorder, status int, want string) {
+	t.Helper()
+	if got := w.Code; got != status {
+		t.Fatalf("status = %d, want %d (body %s)", got, status, w.Body)
+	}
+	if got, want := w.Header().Get("Content-Type"), "application/json"; got != want {
+		t.Fatalf("Content-Type = %q, want %q", got, want)
+	}
+	if want == "" {
+		return
+	}
+	var got, exp any
+	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
+		t.Fatalf("body %q is not JSON: %v", w.Body, err)
+	}
+	if err := json.Unmarshal([]byte(want), &exp); err != nil {
+		t.Fatalf("want %q is not JSON: %v", want, err)
+	}
+	gb, _ := json.Marshal(got)
+	eb, _ := json.Marshal(exp)
+	if !bytes.Equal(gb, eb) {
+		t.Fatalf("body = %s, want %s", gb, eb)
+	}
+}
+
+// checkMsg fails unless w is a JSON error with status, msg and code.
+func checkMsg(t testing.TB, w *httptest.ResponseRecorder, status int, msg, code string) {
+	t.Helper()
+	b, _ := json.Marshal(shared.ErrorBody{Msg: msg, Code: code})
+	checkJSON(t, w, status, string(b))
+	if status == http.StatusUnauthorized {
+		if got := w.Header().Get("WWW-Authenticate"); !strings.HasPrefix(got, "Bearer") {
+			t.Fatalf("WWW-Authenticate = %q, want Bearer ...", got)
+		}
+	}
+}
+
+// restrictOrigins returns e's handler with a CORS allow-list.
+func restrictOrigins(t testing.TB, e *env, origins ...string) http.Handler {
+	t.Helper()
+	srv := *e.srv
+	srv.CORSOrigins = origins
+	return srv.Handler()
+}
+
+func mustHasher(tb testing.TB, cost int) *auth.Hasher {
+	tb.Helper()
+	h, err := auth.NewHasher(cost)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return h
+}
