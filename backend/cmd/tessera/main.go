@@ -149,11 +149,12 @@ func (m *Main) purgeLoop(ctx context.Context, interval time.Duration) {
 func (m *Main) Addr() string { return m.ln.Addr().String() }
 
 // Close stops accepting connections, lets requests in flight finish (up to
-// 15 seconds) and closes the store.
+// 15 seconds) and closes the store. Calls after the first do nothing.
 func (m *Main) Close() error {
 	if m.srv == nil {
 		return nil
 	}
+	defer func() { m.srv = nil }()
 	m.stopWork()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()

@@ -1,0 +1,350 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"tessera/backend/store"
+	"tessera/backend/store/storetest"
+	"tessera/shared"
+)
+
+// testClock is a settable clock shared by the server's tokens and store.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// countingHandler counts the request log lines per path: what the server saw.
+type countingHandler struct {
+	slog.Handler
+	mu    sync.Mutex
+	paths map[string]int
+}
+
+func (h *countingHandler) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "request" {
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "path" {
+				h.mu.Lock()
+				h.paths[a.Value.String()]++
+				h.mu.Unlock()
+			}
+			return true
+		})
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h *countingHandler) count(path string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.paths[path]
+}
+
+// testServer is a running Main.
+type testServer struct {
+	*Main
+	clock *testClock
+	log   *countingHandler
+	url   string
+}
+
+// mustRunMain starts the whole server on 127.0.0.1:0 with a temp DATA_DIR
+// and the database kind, and stops it when t ends.
+func mustRunMain(t *testing.T, kind store.Kind, env map[string]string) *testServer {
+	t.Helper()
+	vars := map[string]string{
+		"ADDR":        "127.0.0.1:0",
+		"DATA_DIR":    t.TempDir(),
+		"BCRYPT_COST": "4",
+	}
+	if kind == store.Postgres {
+		vars["DATABASE_URL"] = storetest.DSN(t, kind)
+	}
+	for k, v := range env {
+		vars[k] = v
+	}
+	cfg, err := LoadConfig(func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &countingHandler{Handler: slog.NewTextHandler(io.Discard, nil), paths: map[string]int{}}
+	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	m := &Main{Config: cfg, Logger: slog.New(log), Now: clock.Now}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := m.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return &testServer{Main: m, clock: clock, log: log, url: "http://" + m.Addr()}
+}
+
+func forEachDB(t *testing.T, fn func(t *testing.T, kind store.Kind)) {
+	for _, kind := range storetest.Kinds(t) {
+		t.Run(string(kind), func(t *testing.T) { fn(t, kind) })
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	t.Run("OKDefaults", func(t *testing.T) {
+		c, err := LoadConfig(func(string) string { return "" })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Addr != "localhost:8080" || c.DataDir != "./data" || c.DatabaseURL != "sqlite:data/tessera.db" ||
+			c.AccessTTL != 15*time.Minute || c.RefreshTTL != 24*time.Hour || c.FilesDir != "data/files" ||
+			len(c.CORSOrigins) != 1 || c.CORSOrigins[0] != "*" || c.BcryptCost != 10 || c.JWTSecret != "" {
+			t.Fatalf("defaults = %+v", c)
+		}
+	})
+	for _, tt := range []struct {
+		name, key, value, want string
+	}{
+		{"ErrShortSecret", "JWT_SECRET", "secret", "JWT_SECRET is 6 bytes; it must be at least 32 bytes"},
+		{"ErrBadTTL", "ACCESS_TOKEN_TTL", "15", "ACCESS_TOKEN_TTL"},
+		{"ErrNegativeTTL", "REFRESH_TOKEN_TTL", "-1h", "REFRESH_TOKEN_TTL"},
+		{"ErrBadCost", "BCRYPT_COST", "3", "BCRYPT_COST"},
+		{"ErrCostNotNumber", "BCRYPT_COST", "ten", "BCRYPT_COST"},
+		{"ErrBadDatabaseURL", "DATABASE_URL", "mysql://x", "DATABASE_URL"},
+		{"ErrBadOrigin", "CORS_ORIGINS", "example.com", "CORS_ORIGINS"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadConfig(func(k string) string {
+				if k == tt.key {
+					return tt.value
+				}
+				return ""
+			})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+	t.Run("OKHelpListsEveryVariable", func(t *testing.T) {
+		for _, v := range []string{"ADDR", "DATA_DIR", "DATABASE_URL", "JWT_SECRET", "ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL", "FILES_DIR", "CORS_ORIGINS", "BCRYPT_COST"} {
+			if !strings.Contains(configHelp, v) {
+				t.Errorf("tessera -h does not list %s", v)
+			}
+		}
+	})
+}
+
+func TestSecret(t *testing.T) {
+	t.Run("OKGeneratedKeptPrivate", func(t *testing.T) {
+		dir := t.TempDir()
+		c := Config{DataDir: dir}
+		a, err := loadSecret(c, randRead)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(a) < 32 {
+			t.Fatalf("secret is %d bytes", len(a))
+		}
+		info, err := os.Stat(filepath.Join(dir, "jwt-secret"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := info.Mode().Perm(); got != 0o600 {
+			t.Fatalf("mode = %o, want 600", got)
+		}
+		b, err := loadSecret(c, randRead)
+		if err != nil || !bytes.Equal(a, b) {
+			t.Fatalf("second load = %q, %v; want the first secret", b, err)
+		}
+	})
+	t.Run("ErrShortSecretFile", func(t *testing.T) {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "jwt-secret"), []byte("short\n"), 0o600)
+		if _, err := loadSecret(Config{DataDir: dir}, randRead); err == nil {
+			t.Fatal("a 5-byte secret file was accepted")
+		}
+	})
+	t.Run("OKEnvironmentWins", func(t *testing.T) {
+		s, err := loadSecret(Config{DataDir: t.TempDir(), JWTSecret: strings.Repeat("k", 32)}, randRead)
+		if err != nil || string(s) != strings.Repeat("k", 32) {
+			t.Fatalf("secret = %q, %v", s, err)
+		}
+	})
+}
+
+// TestTokensSurviveRestart: a token issued before a restart is valid after
+// it, because the generated secret is kept in DATA_DIR.
+func TestTokensSurviveRestart(t *testing.T) {
+	dir := t.TempDir()
+	s1 := mustRunMain(t, store.SQLite, map[string]string{"DATA_DIR": dir})
+	ctx := context.Background()
+	c := shared.NewClient(s1.url, nil)
+	if err := c.Register(ctx, shared.Credentials{Username: "apple", Password: "mango"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Login(ctx, shared.Credentials{Username: "apple", Password: "mango"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2 := mustRunMain(t, store.SQLite, map[string]string{"DATA_DIR": dir})
+	c2 := shared.NewClient(s2.url, c.Store())
+	if got, err := c2.UserData(ctx); err != nil || got.User != "apple" {
+		t.Fatalf("after restart: %+v, %v", got, err)
+	}
+}
+
+// TestClient drives the real server through the typed client.
+func TestClient(t *testing.T) {
+	forEachDB(t, func(t *testing.T, kind store.Kind) {
+		ctx := context.Background()
+		cr := shared.Credentials{Username: "apple", Password: "mango"}
+
+		t.Run("OKWholeSession", func(t *testing.T) {
+			s := mustRunMain(t, kind, nil)
+			c := shared.NewClient(s.url, shared.NewMemoryTokenStore())
+			if err := c.Register(ctx, cr); err != nil {
+				t.Fatal(err)
+			}
+			var apiErr *shared.Error
+			if err := c.Register(ctx, cr); !errors.As(err, &apiErr) || apiErr.Status != 409 || apiErr.Msg != "The username is already in use" {
+				t.Fatalf("second register = %v", err)
+			}
+			if _, err := c.Login(ctx, shared.Credentials{Username: "apple", Password: "wrong"}); !errors.As(err, &apiErr) || apiErr.Status != 401 {
+				t.Fatalf("bad login = %v", err)
+			}
+			if _, err := c.Login(ctx, cr); err != nil {
+				t.Fatal(err)
+			}
+			v2, err := c.UserDataV2(ctx)
+			if err != nil || v2.Username != "apple" || v2.ID <= 0 {
+				t.Fatalf("user-data-v2 = %+v, %v", v2, err)
+			}
+			old := c.Store().Load()
+			if err := c.Logout(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if c.SignedIn() {
+				t.Fatal("still signed in after logout")
+			}
+			// Both tokens were revoked on the server.
+			for _, tok := range []string{old.AccessToken, old.RefreshToken} {
+				st := shared.NewMemoryTokenStore()
+				st.Save(shared.TokenPair{AccessToken: tok, RefreshToken: tok})
+				_, err := shared.NewClient(s.url, st).Refresh(ctx)
+				if !errors.Is(err, shared.ErrSignedOut) {
+					t.Fatalf("refresh with a logged-out token = %v, want ErrSignedOut", err)
+				}
+			}
+			if _, err := c.UserData(ctx); !errors.Is(err, shared.ErrSignedOut) {
+				t.Fatalf("call after logout = %v, want ErrSignedOut", err)
+			}
+		})
+
+		t.Run("OKFiftyCallsShareOneRefresh", func(t *testing.T) {
+			s := mustRunMain(t, kind, nil)
+			var renewed atomic.Int32
+			c := shared.NewClient(s.url, nil, shared.WithOnRefresh(func(shared.TokenPair) { renewed.Add(1) }))
+			if err := c.Register(ctx, cr); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Login(ctx, cr); err != nil {
+				t.Fatal(err)
+			}
+			s.clock.Advance(16 * time.Minute) // past the access TTL
+			const n = 50
+			var wg sync.WaitGroup
+			errs := make(chan error, n)
+			start := make(chan struct{})
+			for range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					got, err := c.UserData(ctx)
+					if err == nil && got.User != "apple" {
+						err = errors.New("wrong user " + got.User)
+					}
+					errs <- err
+				}()
+			}
+			close(start)
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := s.log.count("/api/refresh"); got != 1 {
+				t.Fatalf("server saw %d refreshes, want 1", got)
+			}
+			if got := renewed.Load(); got != 1 {
+				t.Fatalf("OnRefresh ran %d times, want 1", got)
+			}
+			// Each call was sent at most twice: 50 first tries, at most 50 retries.
+			if got := s.log.count("/api/user-data"); got > 2*n || got < n+1 {
+				t.Fatalf("server saw %d user-data calls for %d callers", got, n)
+			}
+		})
+
+		t.Run("ErrRevokedRefreshSignsOut", func(t *testing.T) {
+			s := mustRunMain(t, kind, nil)
+			c := shared.NewClient(s.url, nil)
+			if err := c.Register(ctx, cr); err != nil {
+				t.Fatal(err)
+			}
+			pair, err := c.Login(ctx, cr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Another program revokes the refresh token.
+			other := shared.NewMemoryTokenStore()
+			other.Save(shared.TokenPair{RefreshToken: pair.RefreshToken})
+			if err := shared.NewClient(s.url, other).Logout(ctx); err != nil {
+				t.Fatal(err)
+			}
+			s.clock.Advance(16 * time.Minute)
+			before := s.log.count("/api/user-data")
+			_, err = c.UserData(ctx)
+			if !errors.Is(err, shared.ErrSignedOut) {
+				t.Fatalf("err = %v, want ErrSignedOut", err)
+			}
+			var apiErr *shared.Error
+			if !errors.As(err, &apiErr) || apiErr.Code != shared.CodeTokenRevoked {
+				t.Fatalf("err = %v, want the server's token_revoked inside", err)
+			}
+			if c.SignedIn() || c.Store().Load() != (shared.TokenPair{}) {
+				t.Fatalf("store = %+v, want empty", c.Store().Load())
+			}
+			if got := s.log.count("/api/user-data") - before; got != 1 {
+				t.Fatalf("the call was sent %d times, want 1 (no retry after a failed refresh)", got)
+			}
+		})
+	})
+}
+
+var randRead = rand.Read
