@@ -19,6 +19,7 @@ import (
 	"tessera/backend/api"
 	"tessera/backend/auth"
 	"tessera/backend/store"
+	"tessera/web"
 )
 
 func main() {
@@ -96,12 +97,17 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Now != nil {
 		tokens.Now, m.db.Now = m.Now, m.Now
 	}
+	assets := web.New()
+	if !assets.HasWasm() {
+		m.Logger.Warn("web/app.wasm was not built into this binary: the browser app will not start; use make run or make build")
+	}
 	srv := &api.Server{
 		Store:       m.db,
 		Tokens:      tokens,
 		Passwords:   hasher,
 		Files:       m.files,
 		CORSOrigins: cfg.CORSOrigins,
+		App:         appHandler(assets),
 		Logger:      m.Logger,
 	}
 	if m.ln, err = net.Listen("tcp", cfg.Addr); err != nil {

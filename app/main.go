@@ -1,0 +1,18 @@
+// Command app is Tessera's browser app: a go-app PWA compiled to
+// WebAssembly and served by the tessera server next to /api.
+//
+// Build it with:
+//
+//	GOOS=js GOARCH=wasm go build -o web/app.wasm ./app
+package main
+
+import (
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"tessera/app/ui"
+)
+
+func main() {
+	ui.Register()
+	app.RunWhenOnBrowser()
+}

@@ -1,0 +1,113 @@
+package ui
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"tessera/shared"
+)
+
+// accountPage (/account) shows the signed-in user's name and id and when
+// the session was last renewed.
+type accountPage struct {
+	app.Compo
+
+	loading   bool
+	user      *shared.UserDataV2
+	renewedAt time.Time
+	errMsg    string
+	notice    string
+	mctx      app.Context
+}
+
+func (c *accountPage) OnNav(ctx app.Context) {
+	ctx.Page().SetTitle("Account · Tessera")
+}
+
+func (c *accountPage) OnMount(ctx app.Context) {
+	if !requireSignIn(ctx, PathAccount) {
+		return
+	}
+	c.mctx = ctx
+	c.notice = takeNotice()
+	c.load(ctx)
+}
+
+// load fetches the user; ctx must be the page's own context (OnMount's).
+func (c *accountPage) load(ctx app.Context) {
+	if c.loading {
+		return
+	}
+	c.loading, c.errMsg = true, ""
+	c.renewedAt = tokenStore().RenewedAt()
+	ctx.Async(func() {
+		u, err := api().UserDataV2(ctx)
+		ctx.Dispatch(func(ctx app.Context) {
+			c.loading = false
+			c.renewedAt = tokenStore().RenewedAt() // the call may have renewed the session
+			if err != nil {
+				if msg, ended := handleAPIError(ctx, err); !ended {
+					c.errMsg = msg
+				}
+				return
+			}
+			c.user = &u
+		})
+	})
+}
+
+func (c *accountPage) retry(app.Context, app.Event) {
+	c.load(c.mctx)
+}
+
+func (c *accountPage) Render() app.UI {
+	return page("account", &navBar{Current: "account"},
+		app.Section().
+			Class("card").
+			Aria("labelledby", "page-title").
+			Body(
+				app.H1().ID("page-title").Text("Your account"),
+				messages(c.notice, c.errMsg),
+				app.If(c.errMsg != "" && !c.loading, func() app.UI {
+					return app.Button().
+						ID("retry").
+						Type("button").
+						Class("button").
+						Text("Try again").
+						OnClick(c.retry)
+				}),
+				app.If(c.user == nil && c.loading, func() app.UI {
+					return app.P().Class("loading").Role("status").Text("Loading your account…")
+				}),
+				app.If(c.user != nil, func() app.UI {
+					return app.Dl().Class("facts").Body(
+						app.Div().Body(
+							app.Dt().Text("Username"),
+							app.Dd().ID("account-username").Text(c.user.Username),
+						),
+						app.Div().Body(
+							app.Dt().Text("User ID"),
+							app.Dd().ID("account-id").Text(strconv.FormatInt(c.user.ID, 10)),
+						),
+						app.Div().Body(
+							app.Dt().Text("Session renewed"),
+							app.Dd().ID("renewed-at").Body(renewedView(c.renewedAt)),
+						),
+					)
+				}),
+			),
+	)
+}
+
+// renewedView says when the session was last renewed silently.
+func renewedView(t time.Time) app.UI {
+	if t.IsZero() {
+		return app.Text("Not yet renewed in this session")
+	}
+	t = t.Local()
+	return app.Time().
+		DateTime("%s", t.Format(time.RFC3339)).
+		Text(t.Format("2 Jan 2006, 15:04:05"))
+}

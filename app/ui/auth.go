@@ -1,0 +1,228 @@
+package ui
+
+import (
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"tessera/shared"
+)
+
+// authMode selects what authPage does.
+type authMode int
+
+const (
+	modeSignIn   authMode = iota // /signin
+	modeRegister                 // /register
+)
+
+// authPage is the sign-in page (/signin) and the create-account page
+// (/register): a username and password form.
+type authPage struct {
+	app.Compo
+
+	// Mode is modeSignIn or modeRegister.
+	Mode authMode
+
+	username string
+	password string
+	ready    bool // the wasm app is running: the form may be submitted
+	mctx     app.Context
+	busy     bool // a request is in flight
+	errMsg   string
+	notice   string
+}
+
+func (c *authPage) name() string {
+	if c.Mode == modeRegister {
+		return "register"
+	}
+	return "signin"
+}
+
+// CompoID makes go-app replace the page, rather than update it in place,
+// when going from sign-in to create-account or back: the two routes share
+// this type, and an update would carry the typed fields and messages over.
+func (c *authPage) CompoID() string {
+	return c.name()
+}
+
+func (c *authPage) OnNav(ctx app.Context) {
+	if c.Mode == modeRegister {
+		ctx.Page().SetTitle("Create account · Tessera")
+	} else {
+		ctx.Page().SetTitle("Sign in · Tessera")
+	}
+}
+
+func (c *authPage) OnMount(ctx app.Context) {
+	if api().SignedIn() {
+		redirect(ctx, takeReturnTo(PathAccount))
+		return
+	}
+	c.mctx = ctx
+	c.notice = takeNotice()
+	c.ready = true
+}
+
+func (c *authPage) Render() app.UI {
+	heading, intro, action, busyLabel := "Sign in", "Welcome back. Sign in to reach your account and files.", "Sign in", "Signing in…"
+	passwordAutocomplete := "current-password"
+	if c.Mode == modeRegister {
+		heading, intro, action, busyLabel = "Create account", "Choose a username and a password.", "Create account", "Creating account…"
+		passwordAutocomplete = "new-password"
+	}
+	label := action
+	if c.busy {
+		label = busyLabel
+	}
+
+	// Inputs point at the message that explains what is wrong with them.
+	username := app.Input().
+		ID("username").
+		Name("username").
+		Type("text").
+		Attr("autocomplete", "username").
+		Attr("autocapitalize", "none").
+		Spellcheck(false).
+		Required(true).
+		Value(c.username).
+		OnInput(c.ValueTo(&c.username))
+	password := app.Input().
+		ID("password").
+		Name("password").
+		Type("password").
+		Attr("autocomplete", passwordAutocomplete).
+		Required(true).
+		Value(c.password).
+		OnInput(c.ValueTo(&c.password))
+	if c.errMsg != "" {
+		username = username.Aria("invalid", "true").Aria("describedby", "error")
+		password = password.Aria("invalid", "true").Aria("describedby", "error")
+	} else {
+		username = username.Aria("describedby", "username-hint")
+		password = password.Aria("describedby", "password-hint")
+	}
+
+	return page(c.name(), nil,
+		app.Section().
+			Class("card card-narrow").
+			Aria("labelledby", "page-title").
+			Body(
+				app.H1().ID("page-title").Text(heading),
+				app.P().Class("lead").Text(intro),
+				messages(c.notice, c.errMsg),
+				// method=post: if the app is not running (script blocked,
+				// wasm still loading) a native submit must not put the
+				// password in the URL. novalidate: our messages, which
+				// match the server's, replace the browser's.
+				app.Form().
+					ID("auth-form").
+					Method("post").
+					Action(c.path()).
+					NoValidate(true).
+					OnSubmit(c.onSubmit).
+					Body(
+						app.Div().Class("field").Body(
+							app.Label().For("username").Text("Username"),
+							username,
+							app.Small().ID("username-hint").Class("hint").
+								Text("3 to 64 characters, no space at either end."),
+						),
+						app.Div().Class("field").Body(
+							app.Label().For("password").Text("Password"),
+							password,
+							app.Small().ID("password-hint").Class("hint").
+								Text("At least 5 characters."),
+						),
+						disable(app.Button().
+							ID("submit").
+							Type("submit").
+							Class("button button-primary").
+							Aria("busy", boolString(c.busy)).
+							Text(label), c.busy || !c.ready),
+					),
+				c.switchLink(),
+			),
+	)
+}
+
+func (c *authPage) path() string {
+	if c.Mode == modeRegister {
+		return PathRegister
+	}
+	return PathSignIn
+}
+
+func (c *authPage) switchLink() app.UI {
+	if c.Mode == modeRegister {
+		return app.P().Class("switch").Body(
+			app.Text("Already have an account? "),
+			app.A().Href(PathSignIn).Text("Sign in"),
+		)
+	}
+	return app.P().Class("switch").Body(
+		app.Text("New to Tessera? "),
+		app.A().Href(PathRegister).Text("Create an account"),
+	)
+}
+
+// validate checks the fields like the server does and sets the error
+// message; it reports whether the form may be sent.
+func (c *authPage) validate() bool {
+	c.errMsg = validateCredentials(c.username, c.password)
+	return c.errMsg == ""
+}
+
+func (c *authPage) onSubmit(_ app.Context, e app.Event) {
+	e.PreventDefault()
+	if c.busy || !c.ready {
+		return
+	}
+	c.notice = ""
+	if !c.validate() {
+		return
+	}
+	c.busy = true
+	// The answer is dispatched through the page's own context: the
+	// form's context would drop it if a re-render replaced the form.
+	ctx := c.mctx
+	creds := shared.Credentials{Username: c.username, Password: c.password}
+	mode := c.Mode
+	ctx.Async(func() {
+		var err error
+		next, notice := takeReturnTo(PathAccount), ""
+		if mode == modeRegister {
+			err = api().Register(ctx, creds)
+			if err == nil {
+				notice = "Welcome to Tessera, " + creds.Username + ". Your account is ready."
+				if _, lerr := api().Login(ctx, creds); lerr != nil {
+					next, notice = PathSignIn, "Your account has been created. Please sign in."
+				}
+			}
+		} else {
+			_, err = api().Login(ctx, creds)
+		}
+		if err == nil && next != PathSignIn {
+			tokenStore().SetRenewedAt(time.Time{}) // a new session starts unrenewed
+		}
+		ctx.Dispatch(func(ctx app.Context) {
+			c.busy = false
+			if err != nil {
+				setReturnTo(next) // keep it for the next attempt
+				c.errMsg = errorMessage(err)
+				return
+			}
+			c.password = ""
+			setNotice(notice)
+			redirect(ctx, next)
+		})
+	})
+}
+
+func boolString(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}

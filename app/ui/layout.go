@@ -1,0 +1,224 @@
+package ui
+
+import (
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
+
+// page wraps a page's content: the update banner, the top bar (the
+// signed-in navigation when nav is set) and the main region. The root has
+// id "page-<name>" for tests and styling.
+func page(name string, nav app.UI, content ...app.UI) app.HTMLDiv {
+	if nav == nil {
+		nav = signedOutHeader(name)
+	}
+	return app.Div().
+		ID("page-"+name).
+		Class("page").
+		Body(
+			&updateBanner{},
+			nav,
+			app.Main().
+				ID("main").
+				Class("content").
+				Body(content...),
+		)
+}
+
+// brand is the app's name and mark, linking to the start page.
+func brand() app.UI {
+	return app.A().
+		Class("brand").
+		Href(PathHome).
+		Body(
+			app.Img().
+				Class("brand-mark").
+				Src("/web/icon.svg").
+				Aria("hidden", "true"). // decorative: the name follows
+				Width(28).
+				Height(28),
+			app.Span().Text("Tessera"),
+		)
+}
+
+// signedOutHeader is the top bar of the pages shown when signed out.
+func signedOutHeader(current string) app.UI {
+	return app.Header().
+		Class("topbar").
+		Body(
+			brand(),
+			app.Nav().
+				Aria("label", "Account").
+				Body(
+					app.Ul().
+						Class("nav-links").
+						Body(
+							app.Li().Body(navLink(PathSignIn, "Sign in", current == "signin")),
+							app.Li().Body(navLink(PathRegister, "Create account", current == "register")),
+						),
+				),
+		)
+}
+
+// navLink is a link of a top bar; the current page's link carries
+// aria-current="page".
+func navLink(path, label string, current bool) app.UI {
+	a := app.A().Href(path).Text(label)
+	if current {
+		a = a.Aria("current", "page")
+	}
+	return a
+}
+
+// navBar is the top bar of the signed-in pages: Account, Files and a Sign
+// out button (#signout).
+type navBar struct {
+	app.Compo
+
+	// Current is the name of the page showing the bar ("account", "files").
+	Current string
+
+	signingOut bool
+	mctx       app.Context
+}
+
+func (n *navBar) OnMount(ctx app.Context) {
+	n.mctx = ctx
+}
+
+func (n *navBar) Render() app.UI {
+	label := "Sign out"
+	if n.signingOut {
+		label = "Signing out…"
+	}
+	return app.Header().
+		Class("topbar").
+		Body(
+			brand(),
+			app.Nav().
+				Aria("label", "Main").
+				Body(
+					app.Ul().
+						Class("nav-links").
+						Body(
+							app.Li().Body(navLink(PathAccount, "Account", n.Current == "account")),
+							app.Li().Body(navLink(PathFiles, "Files", n.Current == "files")),
+							app.Li().Body(
+								disable(app.Button().
+									ID("signout").
+									Type("button").
+									Class("button button-quiet").
+									Text(label).
+									OnClick(n.signOut), n.signingOut),
+							),
+						),
+				),
+		)
+}
+
+// signOut revokes both tokens on the server (the client clears the store
+// whatever happens) and shows the sign-in page.
+func (n *navBar) signOut(app.Context, app.Event) {
+	if n.signingOut {
+		return
+	}
+	n.signingOut = true
+	ctx := n.mctx
+	ctx.Async(func() {
+		err := api().Logout(ctx)
+		tokenStore().Clear() // Logout clears it too; make sure even if it panicked half-way
+		ctx.Dispatch(func(ctx app.Context) {
+			n.signingOut = false
+			msg := msgSignedOut
+			if err != nil && !sessionEnded(err) {
+				msg = msgSignedOutLocal
+			}
+			setNotice(msg)
+			redirect(ctx, PathSignIn)
+		})
+	})
+}
+
+// updateBanner shows "A new version is available — Reload" (#update-banner)
+// once go-app's service worker has installed a newer version of the app.
+type updateBanner struct {
+	app.Compo
+
+	available bool
+}
+
+func (b *updateBanner) OnMount(ctx app.Context) {
+	b.available = ctx.AppUpdateAvailable()
+}
+
+func (b *updateBanner) OnAppUpdate(ctx app.Context) {
+	b.available = ctx.AppUpdateAvailable()
+}
+
+func (b *updateBanner) Render() app.UI {
+	return app.Div().
+		Class("update-slot").
+		Body(
+			app.If(b.available, func() app.UI {
+				return app.Div().
+					ID("update-banner").
+					Class("banner").
+					Role("status").
+					Body(
+						app.Span().Text("A new version is available."),
+						app.Button().
+							Type("button").
+							Class("button button-small").
+							Text("Reload").
+							OnClick(b.reload),
+					)
+			}),
+		)
+}
+
+func (b *updateBanner) reload(ctx app.Context, e app.Event) {
+	ctx.Reload()
+}
+
+// disable sets the disabled attribute of b when off. go-app writes
+// Disabled(false) as disabled="false" in prerendered HTML, which disables
+// the button there, so the attribute is only set when it is true.
+func disable(b app.HTMLButton, off bool) app.HTMLButton {
+	if off {
+		return b.Disabled(true)
+	}
+	return b
+}
+
+// messages is the block of a page's notice and error. It is always
+// rendered, empty or not, so that showing a message does not shift (and
+// so replace) the elements after it, such as a form with the focus.
+func messages(notice, errMsg string) app.UI {
+	return app.Div().
+		Class("messages").
+		Body(
+			noticeView(notice),
+			errorView(errMsg),
+		)
+}
+
+// noticeView is the page's information message (#notice), if any.
+func noticeView(msg string) app.UI {
+	return app.If(msg != "", func() app.UI {
+		return app.P().
+			ID("notice").
+			Class("message message-notice").
+			Role("status").
+			Text(msg)
+	})
+}
+
+// errorView is the page's error message (#error), if any.
+func errorView(msg string) app.UI {
+	return app.If(msg != "", func() app.UI {
+		return app.P().
+			ID("error").
+			Class("message message-error").
+			Role("alert").
+			Text(msg)
+	})
+}

@@ -1,0 +1,359 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"tessera/shared"
+)
+
+// load mounts c in a test engine, as the server's prerender does, and
+// returns its HTML.
+func load(t *testing.T, c app.Composer) string {
+	t.Helper()
+	e := app.NewTestEngine()
+	if err := e.Load(c); err != nil {
+		t.Fatalf("load %T: %v", c, err)
+	}
+	e.ConsumeAll()
+	return app.HTMLString(c)
+}
+
+func mustContain(t *testing.T, html string, parts ...string) {
+	t.Helper()
+	for _, p := range parts {
+		if !strings.Contains(html, p) {
+			t.Errorf("HTML lacks %s\n%s", p, html)
+		}
+	}
+}
+
+func mustNotContain(t *testing.T, html string, parts ...string) {
+	t.Helper()
+	for _, p := range parts {
+		if strings.Contains(html, p) {
+			t.Errorf("HTML has %s\n%s", p, html)
+		}
+	}
+}
+
+// hasElem reports whether html has a <tag> start tag carrying all attrs
+// (each `name="value"` or a bare `name`), in any order.
+func hasElem(html, tag string, attrs ...string) bool {
+	for _, seg := range strings.Split(html, "<")[1:] {
+		end := strings.IndexByte(seg, '>')
+		if end < 0 {
+			continue
+		}
+		start := seg[:end]
+		if start != tag && !strings.HasPrefix(start, tag+" ") {
+			continue
+		}
+		ok := true
+		for _, a := range attrs {
+			if !strings.Contains(start+" ", " "+a+" ") && !strings.Contains(start+" ", " "+a+">") {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+func mustHaveElem(t *testing.T, html, tag string, attrs ...string) {
+	t.Helper()
+	if !hasElem(html, tag, attrs...) {
+		t.Errorf("HTML lacks <%s %s>\n%s", tag, strings.Join(attrs, " "), html)
+	}
+}
+
+// Paths from a page component to parts of the sign-in page:
+// component → div#page-signin → main (2) → section (0) → children.
+var (
+	pathSection  = []int{0, 2, 0}
+	pathMessages = append(append([]int{}, pathSection...), 2)
+	pathForm     = append(append([]int{}, pathSection...), 3)
+)
+
+func TestSignInPageRendersAccessibleForm(t *testing.T) {
+	c := &authPage{Mode: modeSignIn}
+	html := load(t, c)
+
+	mustContain(t, html,
+		`id="page-signin"`,
+		`<h1 id="page-title">Sign in</h1>`,
+		`<label for="username">Username</label>`,
+		`<label for="password">Password</label>`,
+		`id="username"`, `type="text"`,
+		`id="password"`, `type="password"`, `autocomplete="current-password"`,
+		`<a href="/register">Create an account</a>`,
+		`aria-current="page"`,
+	)
+	mustNotContain(t, html, `id="error"`, `id="notice"`, `id="signout"`)
+
+	// A real form: submitting it is handled by onsubmit; the native
+	// fallback posts (never a password in a URL).
+	if err := app.Match(app.Form().
+		ID("auth-form").
+		Method("post").
+		Action(PathSignIn).
+		NoValidate(true).
+		OnSubmit(c.onSubmit),
+		c, pathForm...); err != nil {
+		t.Error(err)
+	}
+	// The submit button is the form's last child; before the app runs
+	// (prerender) it is disabled.
+	if err := app.Match(app.Button().
+		ID("submit").
+		Type("submit").
+		Class("button button-primary").
+		Disabled(true).
+		Aria("busy", "false").
+		Text("Sign in"),
+		c, append(pathForm, 2)...); err != nil {
+		t.Error(err)
+	}
+	if err := app.Match(app.Text("Sign in"), c, append(pathForm, 2, 0)...); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestRegisterPage(t *testing.T) {
+	html := load(t, &authPage{Mode: modeRegister})
+	mustContain(t, html,
+		`id="page-register"`,
+		`<h1 id="page-title">Create account</h1>`,
+		`autocomplete="new-password"`,
+		`id="submit"`,
+		`<a href="/signin">Sign in</a>`,
+	)
+}
+
+func TestSubmitButtonWhileInFlight(t *testing.T) {
+	for mode, want := range map[authMode]string{modeSignIn: "Signing in…", modeRegister: "Creating account…"} {
+		c := &authPage{Mode: mode, ready: true, busy: true}
+		load(t, c)
+		if err := app.Match(app.Text(want), c, append(pathForm, 2, 0)...); err != nil {
+			t.Errorf("mode %d: %v", mode, err)
+		}
+		html := app.HTMLString(c)
+		mustHaveElem(t, html, "button", `id="submit"`, `aria-busy`, `disabled`)
+	}
+}
+
+func TestSignInFormShowsValidationErrors(t *testing.T) {
+	tests := []struct{ username, password, want string }{
+		{"", "", msgMissing},
+		{"alice", "1234", msgPasswordShort},
+		{"al", "secret", msgUsernameShort},
+		{"alice", strings.Repeat("x", 73), msgPasswordLong},
+		{strings.Repeat("u", 65), "secret", msgUsernameLong},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			c := &authPage{Mode: modeSignIn, ready: true, username: tt.username, password: tt.password, notice: "old notice"}
+			// A zero Context: any use of it (Async, a request) would
+			// panic, so this also checks that nothing is sent.
+			c.onSubmit(app.Context{}, app.Event{Value: app.Null()})
+			if c.errMsg != tt.want {
+				t.Fatalf("errMsg = %q, want %q", c.errMsg, tt.want)
+			}
+			if c.busy {
+				t.Error("busy after a validation error")
+			}
+			if c.notice != "" {
+				t.Error("notice kept after submitting")
+			}
+
+			html := load(t, c)
+			if err := app.Match(app.P().
+				ID("error").
+				Class("message message-error").
+				Role("alert"),
+				c, append(pathMessages, 0)...); err != nil {
+				t.Error(err)
+			}
+			if err := app.Match(app.Text(tt.want), c, append(pathMessages, 0, 0)...); err != nil {
+				t.Error(err)
+			}
+			mustContain(t, html, `aria-describedby="error"`, `aria-invalid`)
+		})
+	}
+}
+
+func TestServerErrorMessageIsShown(t *testing.T) {
+	err := fmt.Errorf("POST /api/login: %w", &shared.Error{Status: 401, Code: shared.CodeBadCredentials, Msg: "Incorrect password or username"})
+	c := &authPage{Mode: modeSignIn, ready: true, errMsg: errorMessage(err)}
+	html := load(t, c)
+	mustHaveElem(t, html, "p", `id="error"`, `role="alert"`)
+	mustContain(t, html, `>Incorrect password or username</p>`)
+}
+
+func TestNoticeOnSignIn(t *testing.T) {
+	html := load(t, &authPage{Mode: modeSignIn, notice: msgSessionEnded})
+	mustHaveElem(t, html, "p", `id="notice"`, `role="status"`)
+	mustContain(t, html, `>Your session has ended. Please sign in again.</p>`)
+}
+
+func TestAccountPage(t *testing.T) {
+	renewed := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	c := &accountPage{user: &shared.UserDataV2{ID: 42, Username: "alice"}, renewedAt: renewed}
+	html := load(t, c)
+	mustContain(t, html,
+		`id="page-account"`,
+		`<dd id="account-username">alice</dd>`,
+		`<dd id="account-id">42</dd>`,
+		`id="renewed-at"`,
+		`datetime="`+renewed.Local().Format(time.RFC3339)+`"`,
+		`id="signout"`, `Sign out`,
+		`<a href="/files">Files</a>`,
+	)
+	mustHaveElem(t, html, "a", `href="/account"`, `aria-current="page"`)
+
+	// Not renewed yet, and the loading state.
+	html = load(t, &accountPage{user: &shared.UserDataV2{ID: 1, Username: "bob"}})
+	mustContain(t, html, `Not yet renewed in this session`)
+	html = load(t, &accountPage{loading: true})
+	mustContain(t, html, `Loading your account…`)
+	mustNotContain(t, html, `id="account-username"`)
+}
+
+func TestFilesPage(t *testing.T) {
+	c := &filesPage{
+		loaded: true,
+		files: []*fileEntry{
+			{info: shared.FileInfo{Name: "cat.png", Size: 2048, Type: "image/png"}, image: true, url: "blob:http://example.test/1"},
+			{info: shared.FileInfo{Name: "dog.jpg", Size: 10, Type: "image/jpeg"}, image: true, loading: true},
+			{info: shared.FileInfo{Name: "notes/report.pdf", Size: 3 << 20, Type: "application/pdf"}},
+			{info: shared.FileInfo{Name: "data.csv", Size: 5, Type: "text/csv"}, url: "blob:http://example.test/2"},
+		},
+	}
+	html := load(t, c)
+	mustContain(t, html,
+		`id="page-files"`,
+		`Loading preview…`,
+		`2.0 KB · image/png`,
+		`3.0 MB · application/pdf`,
+		`aria-label="Download notes/report.pdf"`,
+	)
+	mustHaveElem(t, html, "a", `href="/files"`, `aria-current="page"`)
+	mustHaveElem(t, html, "ul", `id="files-list"`)
+	mustHaveElem(t, html, "img", `src="blob:http://example.test/1"`, `alt="cat.png"`)
+	mustHaveElem(t, html, "a", `href="blob:http://example.test/2"`, `download="data.csv"`)
+	// Buttons that are not disabled carry no disabled attribute (in HTML
+	// disabled="false" still disables).
+	mustNotContain(t, html, `disabled="false"`)
+	// The image is inside #files-list: section → ul (index 3 after h1,
+	// messages) → li → div.preview → img.
+	if err := app.Match(app.Img().Src("blob:http://example.test/1").Alt("cat.png"), c, 0, 2, 0, 2, 0, 0, 0); err != nil {
+		t.Error(err)
+	}
+	// No token or API path in any URL of the page.
+	mustNotContain(t, html, "/api/", "token")
+
+	html = load(t, &filesPage{loaded: true})
+	mustContain(t, html, `There are no files yet.`, `id="files-list"`)
+}
+
+func TestUpdateBanner(t *testing.T) {
+	html := load(t, &updateBanner{})
+	mustNotContain(t, html, `update-banner`)
+	html = load(t, &updateBanner{available: true})
+	mustContain(t, html, `id="update-banner"`, `A new version is available.`, `>Reload</button>`)
+}
+
+func TestSessionEnded(t *testing.T) {
+	wrap := func(e *shared.Error) error { return fmt.Errorf("GET /api/files: %w", e) }
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{fmt.Errorf("refresh: %w", shared.ErrSignedOut), true},
+		{wrap(&shared.Error{Status: 401, Code: shared.CodeTokenRevoked, Msg: "Token has been revoked"}), true},
+		{wrap(&shared.Error{Status: 401, Msg: "Unauthorized"}), true},
+		{wrap(&shared.Error{Status: 422, Code: shared.CodeBadSignature, Msg: "Signature verification failed"}), true},
+		{wrap(&shared.Error{Status: 404, Code: shared.CodeUserNotFound, Msg: "User not found"}), true},
+		{wrap(&shared.Error{Status: 404, Code: shared.CodeNotFound, Msg: "Not found"}), false},
+		{wrap(&shared.Error{Status: 500, Code: shared.CodeInternal, Msg: "Internal error"}), false},
+		{errors.New("fetch failed"), false},
+	}
+	for _, tt := range tests {
+		if got := sessionEnded(tt.err); got != tt.want {
+			t.Errorf("sessionEnded(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestErrorMessage(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{&shared.Error{Status: http.StatusConflict, Code: shared.CodeUsernameTaken, Msg: "The username is already in use"}, "The username is already in use"},
+		{fmt.Errorf("POST /api/login: %w", &shared.Error{Status: 401, Msg: "Incorrect password or username"}), "Incorrect password or username"},
+		{&shared.Error{Status: http.StatusBadGateway}, "Bad Gateway"},
+		{errors.New("net/http: fetch() failed: Failed to fetch"), msgNetwork},
+	}
+	for _, tt := range tests {
+		if got := errorMessage(tt.err); got != tt.want {
+			t.Errorf("errorMessage(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestFileHelpers(t *testing.T) {
+	for in, want := range map[string]string{
+		"image/png":                "image/png",
+		"image/jpeg; charset=x":    "image/jpeg",
+		"IMAGE/WEBP":               "image/webp",
+		"image/svg+xml":            "",
+		"text/html":                "",
+		"application/octet-stream": "",
+		"":                         "",
+	} {
+		if got := inlineImageType(in); got != want {
+			t.Errorf("inlineImageType(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for in, want := range map[string]string{"a.txt": "a.txt", "dir/b.pdf": "b.pdf", "/": "file"} {
+		if got := downloadName(in); got != want {
+			t.Errorf("downloadName(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for in, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1536: "1.5 KB", 20 << 20: "20 MB"} {
+		if got := humanSize(in); got != want {
+			t.Errorf("humanSize(%d) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestFlash(t *testing.T) {
+	setNotice("hello")
+	if got := takeNotice(); got != "hello" {
+		t.Errorf("takeNotice = %q", got)
+	}
+	if got := takeNotice(); got != "" {
+		t.Errorf("second takeNotice = %q, want empty", got)
+	}
+	setReturnTo(PathFiles)
+	if got := takeReturnTo(PathAccount); got != PathFiles {
+		t.Errorf("takeReturnTo = %q", got)
+	}
+	if got := takeReturnTo(PathAccount); got != PathAccount {
+		t.Errorf("second takeReturnTo = %q", got)
+	}
+	setReturnTo("https://evil.example/")
+	if got := takeReturnTo(PathAccount); got != PathAccount {
+		t.Errorf("takeReturnTo of a foreign URL = %q", got)
+	}
+}

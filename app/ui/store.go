@@ -1,0 +1,217 @@
+package ui
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"tessera/shared"
+)
+
+// Keys of the app's entries in the browser's localStorage.
+const (
+	TokensKey    = "tessera.tokens"     // JSON shared.TokenPair
+	RenewedAtKey = "tessera.renewed_at" // RFC 3339 time of the last silent refresh
+)
+
+// storageArea is the part of the Web Storage API the token store uses.
+// Methods return an error when the browser refuses (storage disabled,
+// private mode quota, not running in a browser).
+type storageArea interface {
+	getItem(key string) (value string, ok bool, err error)
+	setItem(key, value string) error
+	removeItem(key string) error
+}
+
+// LocalTokenStore is a shared.TokenStore kept in the browser's localStorage
+// as JSON under one key, so a session survives reloads and is shared by the
+// app's tabs (every Load reads localStorage again). It also keeps the time
+// of the last silent refresh for the account page.
+//
+// When localStorage cannot be used (disabled by the user, or not in a
+// browser) the store falls back to memory: the session then lasts as long
+// as the page. It is safe for concurrent use.
+type LocalTokenStore struct {
+	mu       sync.Mutex
+	key      string
+	area     storageArea
+	memOnly  bool
+	mem      shared.TokenPair
+	memRenew time.Time
+}
+
+var _ shared.TokenStore = (*LocalTokenStore)(nil)
+
+// NewLocalTokenStore returns a store that keeps the tokens in
+// window.localStorage under key (TokensKey in the app).
+func NewLocalTokenStore(key string) *LocalTokenStore {
+	return newTokenStore(key, webStorage{name: "localStorage"})
+}
+
+func newTokenStore(key string, area storageArea) *LocalTokenStore {
+	return &LocalTokenStore{key: key, area: area}
+}
+
+// Load returns the stored pair, or the zero pair when none is stored or the
+// stored value is unreadable.
+func (s *LocalTokenStore) Load() shared.TokenPair {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.memOnly {
+		return s.mem
+	}
+	raw, ok, err := s.area.getItem(s.key)
+	if err != nil {
+		s.fallBack()
+		return s.mem
+	}
+	if !ok {
+		return shared.TokenPair{}
+	}
+	var p shared.TokenPair
+	if err := json.Unmarshal([]byte(raw), &p); err != nil {
+		return shared.TokenPair{}
+	}
+	return p
+}
+
+// Save replaces the stored pair.
+func (s *LocalTokenStore) Save(p shared.TokenPair) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mem = p
+	if s.memOnly {
+		return
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return // a struct of two strings always encodes
+	}
+	if err := s.area.setItem(s.key, string(b)); err != nil {
+		s.fallBack()
+	}
+}
+
+// Clear forgets the stored pair and the time of the last refresh.
+func (s *LocalTokenStore) Clear() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mem = shared.TokenPair{}
+	s.memRenew = time.Time{}
+	if s.memOnly {
+		return
+	}
+	_ = s.area.removeItem(s.key)
+	_ = s.area.removeItem(s.renewKey())
+}
+
+// RenewedAt returns the time of the last silent refresh of the session, or
+// the zero time when the session has not been renewed yet.
+func (s *LocalTokenStore) RenewedAt() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.memOnly {
+		return s.memRenew
+	}
+	raw, ok, err := s.area.getItem(s.renewKey())
+	if err != nil {
+		s.fallBack()
+		return s.memRenew
+	}
+	if !ok {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, raw)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+// SetRenewedAt records t as the time of the last silent refresh; the zero
+// time forgets it (a new session starts unrenewed).
+func (s *LocalTokenStore) SetRenewedAt(t time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.memRenew = t
+	if s.memOnly {
+		return
+	}
+	var err error
+	if t.IsZero() {
+		err = s.area.removeItem(s.renewKey())
+	} else {
+		err = s.area.setItem(s.renewKey(), t.UTC().Format(time.RFC3339Nano))
+	}
+	if err != nil {
+		s.fallBack()
+	}
+}
+
+// renewKey is the key of the refresh time next to the tokens.
+func (s *LocalTokenStore) renewKey() string {
+	if s.key == TokensKey {
+		return RenewedAtKey
+	}
+	return s.key + ".renewed_at"
+}
+
+// fallBack switches to memory for the rest of the page's life (s.mem holds
+// the last pair saved by this page) and removes what localStorage holds, so
+// no stale pair outlives a failed write. Called with s.mu held.
+func (s *LocalTokenStore) fallBack() {
+	if s.memOnly {
+		return
+	}
+	s.memOnly = true
+	_ = s.area.removeItem(s.key) // do not leave stale tokens behind
+}
+
+// webStorage is a storageArea backed by window.localStorage or
+// window.sessionStorage through go-app's JavaScript bridge. Outside the
+// browser every call reports errNoStorage.
+type webStorage struct {
+	name string
+}
+
+var errNoStorage = errors.New("web storage is not available")
+
+func (w webStorage) do(f func(area app.Value)) (err error) {
+	if !app.IsClient {
+		return errNoStorage
+	}
+	defer func() {
+		if r := recover(); r != nil { // a JavaScript exception (SecurityError, QuotaExceededError)
+			err = fmt.Errorf("%s: %v", w.name, r)
+		}
+	}()
+	area := app.Window().Get(w.name) // the getter itself throws when storage is disabled
+	if !area.Truthy() {
+		return errNoStorage
+	}
+	f(area)
+	return nil
+}
+
+func (w webStorage) getItem(key string) (value string, ok bool, err error) {
+	err = w.do(func(area app.Value) {
+		v := area.Call("getItem", key)
+		if v.IsNull() || v.IsUndefined() {
+			return
+		}
+		value, ok = v.String(), true
+	})
+	return value, ok, err
+}
+
+func (w webStorage) setItem(key, value string) error {
+	return w.do(func(area app.Value) { area.Call("setItem", key, value) })
+}
+
+func (w webStorage) removeItem(key string) error {
+	return w.do(func(area app.Value) { area.Call("removeItem", key) })
+}

@@ -1,0 +1,119 @@
+package ui
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"tessera/shared"
+)
+
+// memArea is a storageArea in memory; fail makes every call fail.
+type memArea struct {
+	items map[string]string
+	fail  bool
+}
+
+func newMemArea() *memArea { return &memArea{items: map[string]string{}} }
+
+var errRefused = errors.New("refused")
+
+func (m *memArea) getItem(k string) (string, bool, error) {
+	if m.fail {
+		return "", false, errRefused
+	}
+	v, ok := m.items[k]
+	return v, ok, nil
+}
+
+func (m *memArea) setItem(k, v string) error {
+	if m.fail {
+		return errRefused
+	}
+	m.items[k] = v
+	return nil
+}
+
+func (m *memArea) removeItem(k string) error {
+	if m.fail {
+		return errRefused
+	}
+	delete(m.items, k)
+	return nil
+}
+
+func TestLocalTokenStoreRoundTrip(t *testing.T) {
+	area := newMemArea()
+	s := newTokenStore(TokensKey, area)
+
+	if got := s.Load(); got != (shared.TokenPair{}) {
+		t.Fatalf("empty store Load = %+v", got)
+	}
+	p := shared.TokenPair{AccessToken: "a.b.c", RefreshToken: "d.e.f"}
+	s.Save(p)
+	if got := area.items[TokensKey]; got != `{"access_token":"a.b.c","refresh_token":"d.e.f"}` {
+		t.Errorf("stored %q", got)
+	}
+	// Another store on the same storage (another tab) sees the pair.
+	if got := newTokenStore(TokensKey, area).Load(); got != p {
+		t.Errorf("second store Load = %+v, want %+v", got, p)
+	}
+
+	when := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
+	s.SetRenewedAt(when)
+	if got := area.items[RenewedAtKey]; got != "2025-03-04T05:06:07Z" {
+		t.Errorf("renewed at stored as %q", got)
+	}
+	if got := s.RenewedAt(); !got.Equal(when) {
+		t.Errorf("RenewedAt = %v, want %v", got, when)
+	}
+
+	s.Clear()
+	if len(area.items) != 0 {
+		t.Errorf("Clear left %v", area.items)
+	}
+	if got := s.Load(); got != (shared.TokenPair{}) {
+		t.Errorf("Load after Clear = %+v", got)
+	}
+	if !s.RenewedAt().IsZero() {
+		t.Error("RenewedAt after Clear is not zero")
+	}
+}
+
+func TestLocalTokenStoreUnreadableValue(t *testing.T) {
+	area := newMemArea()
+	area.items[TokensKey] = "{not json"
+	area.items[RenewedAtKey] = "yesterday"
+	s := newTokenStore(TokensKey, area)
+	if got := s.Load(); got != (shared.TokenPair{}) {
+		t.Errorf("Load = %+v, want zero pair", got)
+	}
+	if !s.RenewedAt().IsZero() {
+		t.Error("RenewedAt of garbage is not zero")
+	}
+}
+
+func TestLocalTokenStoreFallsBackToMemory(t *testing.T) {
+	area := newMemArea()
+	area.fail = true
+	s := newTokenStore(TokensKey, area)
+	p := shared.TokenPair{AccessToken: "a", RefreshToken: "r"}
+	s.Save(p)
+	if got := s.Load(); got != p {
+		t.Errorf("Load = %+v, want %+v (memory fallback)", got, p)
+	}
+	s.Clear()
+	if got := s.Load(); got != (shared.TokenPair{}) {
+		t.Errorf("Load after Clear = %+v", got)
+	}
+}
+
+func TestLocalTokenStoreOutsideBrowser(t *testing.T) {
+	// On the host there is no localStorage: the store works from memory.
+	s := NewLocalTokenStore("test.tokens")
+	p := shared.TokenPair{AccessToken: "a", RefreshToken: "r"}
+	s.Save(p)
+	if got := s.Load(); got != p {
+		t.Errorf("Load = %+v, want %+v", got, p)
+	}
+}
