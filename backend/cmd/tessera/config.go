@@ -29,20 +29,20 @@ type Config struct {
 // configHelp is the table `tessera -h` prints.
 const configHelp = `Tessera: a token-auth service (JSON API under /api, browser app at /).
 
-Configuration (environment; every variable optional):
+Usage: tessera        (configured by the environment; every variable optional)
 
-  variable            default                      meaning
-  ADDR                localhost:8080               listen address
-  DATA_DIR            ./data                       holds the SQLite file, the generated secret, the files folder
-  DATABASE_URL        SQLite at DATA_DIR/tessera.db  postgres://user:pass@host:5432/db?sslmode=disable selects
-                                                   PostgreSQL; sqlite:PATH or file:PATH selects a SQLite file
-  JWT_SECRET          generated on first start,    HS256 key; when set it must be at least 32 bytes
-                      kept in DATA_DIR/jwt-secret (0600)
-  ACCESS_TOKEN_TTL    15m                          Go duration
-  REFRESH_TOKEN_TTL   24h                          Go duration
-  FILES_DIR           DATA_DIR/files               root of /api/files/
-  CORS_ORIGINS        *                            comma-separated allow-list, * = any
-  BCRYPT_COST         10                           4..31
+  variable           default                     meaning
+  ADDR               localhost:8080              listen address
+  DATA_DIR           ./data                      holds the SQLite file, the generated secret, the files folder
+  DATABASE_URL       SQLite at                   postgres://user:pass@host:5432/db?sslmode=disable selects PostgreSQL;
+                     DATA_DIR/tessera.db         sqlite:PATH or file:PATH selects a SQLite file
+  JWT_SECRET         generated on first start,   HS256 key; when set it must be at least 32 bytes
+                     kept in DATA_DIR/jwt-secret
+  ACCESS_TOKEN_TTL   15m                         Go duration
+  REFRESH_TOKEN_TTL  24h                         Go duration
+  FILES_DIR          DATA_DIR/files              root of /api/files/
+  CORS_ORIGINS       *                           comma-separated allow-list, * = any
+  BCRYPT_COST        10                          4..31
 `
 
 // LoadConfig reads the configuration through getenv (os.Getenv in main).

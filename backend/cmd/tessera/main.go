@@ -23,6 +23,7 @@ import (
 )
 
 func main() {
+	flag.CommandLine.SetOutput(os.Stdout)
 	flag.Usage = func() { fmt.Fprint(flag.CommandLine.Output(), configHelp) }
 	flag.Parse()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
