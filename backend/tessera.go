@@ -61,6 +61,19 @@ type Claims struct {
 	Subject   string `json:"sub"`
 	NotBefore int64  `json:"nbf"`
 	ExpiresAt int64  `json:"exp"`
+	// SessionID is Tessera's "sid" claim, the session the token belongs to.
+	// Flask-JWT-Extended ignores it; tokens without it (made by the seed's
+	// Flask app) are revoked one by one through the blocklist.
+	SessionID string `json:"sid,omitempty"`
+}
+
+// TokenSpec says which token to issue.
+type TokenSpec struct {
+	Subject   string
+	Type      string    // AccessToken or RefreshToken
+	SessionID string    // the "sid" claim; empty for none
+	JTI       string    // empty: a new UUIDv4
+	NotAfter  time.Time // when set, exp is at most this
 }
 
 // Token types, the "type" claim.
@@ -86,4 +99,78 @@ type Blocklist interface {
 	RevokeToken(ctx context.Context, jti, typ string, expiresAt time.Time) error
 	// IsTokenRevoked reports whether jti was revoked.
 	IsTokenRevoked(ctx context.Context, jti string) (bool, error)
+}
+
+// Session is one sign-in: every token issued for it carries its ID (the
+// "sid" claim). A session ends when it is revoked (logout, reuse of a
+// retired refresh token, password change) or when ExpiresAt (its absolute
+// lifetime) passes.
+type Session struct {
+	ID        string
+	UserID    int64
+	CreatedAt time.Time
+	RenewedAt time.Time // last refresh, or creation
+	ExpiresAt time.Time // absolute end, whatever the refreshes
+	UserAgent string
+	RevokedAt time.Time // zero while the session is alive
+	Reason    string    // why it was revoked
+	// RefreshJTI is the jti of the session's current refresh token.
+	// PrevJTI, retired at PrevRetiredAt, is the one it replaced.
+	RefreshJTI    string
+	PrevJTI       string
+	PrevRetiredAt time.Time
+}
+
+// Active reports whether s is neither revoked nor past its lifetime at now.
+func (s *Session) Active(now time.Time) bool {
+	return s.RevokedAt.IsZero() && now.Before(s.ExpiresAt)
+}
+
+// Reasons a session ends.
+const (
+	ReasonLogout         = "logout"
+	ReasonLogoutOthers   = "logout_others"
+	ReasonLogoutGlobal   = "logout_global"
+	ReasonEnded          = "ended_by_user"
+	ReasonReuse          = "refresh_token_reuse"
+	ReasonPasswordChange = "password_changed"
+)
+
+// RotateOutcome is what RotateRefresh did.
+type RotateOutcome int
+
+// The outcomes of presenting a refresh token to its session.
+const (
+	// Rotated: the presented token was current; the new jti is current now.
+	Rotated RotateOutcome = iota + 1
+	// Grace: the presented token was retired most recently, within the grace
+	// window; the caller gets a token with the current jti.
+	Grace
+	// Reused: a retired token outside the grace window; the session is revoked.
+	Reused
+	// Ended: the session was already revoked or past its lifetime.
+	Ended
+)
+
+// SessionStore keeps sessions.
+type SessionStore interface {
+	// CreateSession inserts s (ID set by the caller).
+	CreateSession(ctx context.Context, s *Session) error
+	// SessionByID returns a session or an error wrapping ErrNotFound.
+	SessionByID(ctx context.Context, id string) (*Session, error)
+	// ListSessions returns the user's active sessions at now, newest first.
+	ListSessions(ctx context.Context, userID int64, now time.Time) ([]Session, error)
+	// RevokeSessions ends the user's active sessions: the one with id only
+	// (id != "", others false), all but id (others true), or all (id ""). It
+	// returns how many ended.
+	RevokeSessions(ctx context.Context, userID int64, id string, others bool, reason string, now time.Time) (int64, error)
+	// RotateRefresh presents the refresh token jti to session id, serialized
+	// with every other rotation of that session, and returns the outcome and
+	// the session as it is afterwards. On Rotated, newJTI is current.
+	RotateRefresh(ctx context.Context, id, jti, newJTI string, now time.Time, grace time.Duration) (RotateOutcome, *Session, error)
+	// SetPassword replaces the user's password hash.
+	SetPassword(ctx context.Context, userID int64, hash string) error
+	// PurgeSessions deletes sessions that ended (revoked, past their
+	// lifetime, or unused since idleBefore) before now, and returns how many.
+	PurgeSessions(ctx context.Context, now, idleBefore time.Time) (int64, error)
 }

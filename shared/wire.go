@@ -4,6 +4,8 @@
 // framework.
 package shared
 
+import "time"
+
 // Credentials is the body of POST /api/register and POST /api/login. The
 // server also accepts it wrapped in the seed's envelope {"body": "<json>"}.
 type Credentials struct {
@@ -86,3 +88,27 @@ const (
 	CodeUnavailable      = "unavailable"
 	CodeInternal         = "internal"
 )
+
+// SessionInfo describes one of the caller's sessions in GET /api/sessions.
+type SessionInfo struct {
+	ID        string    `json:"id"`
+	CreatedAt time.Time `json:"created_at"`
+	RenewedAt time.Time `json:"renewed_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+	UserAgent string    `json:"user_agent"`
+	Current   bool      `json:"current"`
+}
+
+// SessionList is the body of GET /api/sessions.
+type SessionList struct {
+	Sessions []SessionInfo `json:"sessions"`
+}
+
+// PasswordChange is the body of POST /api/password.
+type PasswordChange struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// CodeInvalidScope answers DELETE /api/logout with an unknown scope.
+const CodeInvalidScope = "invalid_scope"

@@ -156,20 +156,36 @@ func TestSessionFlow(t *testing.T) {
 				checkJSON(t, w, 200, "")
 				var refreshed shared.TokenPair
 				json.Unmarshal(w.Body.Bytes(), &refreshed)
+				if refreshed.AccessToken == "" || refreshed.RefreshToken == "" || refreshed.RefreshToken == pair.RefreshToken {
+					t.Fatalf("refresh = %s, want a new access token and a rotated refresh token", w.Body)
+				}
 				r = auth("/api/user-data", refreshed.AccessToken)
 				r.method = "GET"
 				checkJSON(t, e.do(r), 200, fmt.Sprintf(`{"user":%q}`, user))
 
+				// Logout with the access token ends the session: every token of
+				// it stops working at once, the refresh tokens too.
 				checkJSON(t, e.do(req{method: "DELETE", path: "/api/logout", header: bearer(refreshed.AccessToken)}), 200, `{"msg":"Access token successfully revoked"}`)
-				checkJSON(t, e.do(req{method: "DELETE", path: "/api/logout", header: bearer(pair.RefreshToken)}), 200, `{"msg":"Refresh token successfully revoked"}`)
+				for _, tok := range []string{refreshed.AccessToken, pair.AccessToken} {
+					r = auth("/api/user-data", tok)
+					r.method = "GET"
+					checkMsg(t, e.do(r), 401, "Token has been revoked", shared.CodeTokenRevoked)
+				}
+				for _, tok := range []string{refreshed.RefreshToken, pair.RefreshToken} {
+					checkMsg(t, e.do(req{method: "POST", path: "/api/refresh", header: bearer(tok)}), 401, "Token has been revoked", shared.CodeTokenRevoked)
+					checkMsg(t, e.do(req{method: "DELETE", path: "/api/logout", header: bearer(tok)}), 401, "Token has been revoked", shared.CodeTokenRevoked)
+				}
 
-				r = auth("/api/user-data", refreshed.AccessToken)
+				// Logout with the refresh token ends its session too.
+				pair2 := e.login(user, "mango")
+				checkJSON(t, e.do(req{method: "DELETE", path: "/api/logout", header: bearer(pair2.RefreshToken)}), 200, `{"msg":"Refresh token successfully revoked"}`)
+				r = auth("/api/user-data", pair2.AccessToken)
 				r.method = "GET"
 				checkMsg(t, e.do(r), 401, "Token has been revoked", shared.CodeTokenRevoked)
-				checkMsg(t, e.do(req{method: "POST", path: "/api/refresh", header: bearer(pair.RefreshToken)}), 401, "Token has been revoked", shared.CodeTokenRevoked)
-				checkMsg(t, e.do(req{method: "DELETE", path: "/api/logout", header: bearer(pair.RefreshToken)}), 401, "Token has been revoked", shared.CodeTokenRevoked)
-				// The first access token was not sent to logout: it still works.
-				r = auth("/api/user-data", pair.AccessToken)
+
+				// A new sign-in is a new session, untouched by the ended ones.
+				pair3 := e.login(user, "mango")
+				r = auth("/api/user-data", pair3.AccessToken)
 				r.method = "GET"
 				checkJSON(t, e.do(r), 200, fmt.Sprintf(`{"user":%q}`, user))
 			})

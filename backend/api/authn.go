@@ -85,37 +85,65 @@ func bearerToken(header string) (string, error) {
 	return words[1], nil
 }
 
+// principal is who a request acts for, once its token passed every check.
+type principal struct {
+	claims  backend.Claims
+	user    *backend.User
+	session *backend.Session // nil for a token without "sid" (made by the seed's app)
+}
+
+var errRevoked = backend.Errorf(shared.CodeTokenRevoked, "Token has been revoked")
+
 // authenticate runs the token checks in the contract's order: find the
-// token, decode and verify it, check its type, check it is not revoked,
+// token, decode and verify it, check its type, check it is not revoked (its
+// session alive, or, for a token without a session, not on the blocklist),
 // load its user. Its errors are *backend.Error but for database failures.
-func (s *Server) authenticate(r *http.Request, kind tokenKind) (backend.Claims, *backend.User, error) {
+func (s *Server) authenticate(r *http.Request, kind tokenKind) (*principal, error) {
 	tok, err := findToken(r)
 	if err != nil {
-		return backend.Claims{}, nil, err
+		return nil, err
 	}
 	claims, err := s.Tokens.Verify(tok)
 	if err != nil {
-		return backend.Claims{}, nil, err
+		return nil, err
 	}
 	switch {
 	case kind == accessOnly && claims.Type == backend.RefreshToken:
-		return backend.Claims{}, nil, backend.Errorf(shared.CodeAccessTokenNeeded, "Only non-refresh tokens are allowed")
+		return nil, backend.Errorf(shared.CodeAccessTokenNeeded, "Only non-refresh tokens are allowed")
 	case kind == refreshOnly && claims.Type != backend.RefreshToken:
-		return backend.Claims{}, nil, backend.Errorf(shared.CodeRefreshTokenNeeded, "Only refresh tokens are allowed")
+		return nil, backend.Errorf(shared.CodeRefreshTokenNeeded, "Only refresh tokens are allowed")
 	}
-	revoked, err := s.Store.IsTokenRevoked(r.Context(), claims.JTI)
-	if err != nil {
-		return backend.Claims{}, nil, err
+	p := &principal{claims: claims}
+	if claims.SessionID != "" {
+		p.session, err = s.Store.SessionByID(r.Context(), claims.SessionID)
+		if errors.Is(err, backend.ErrNotFound) {
+			return nil, errRevoked
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !p.session.Active(s.now()) {
+			return nil, errRevoked
+		}
+	} else {
+		revoked, err := s.Store.IsTokenRevoked(r.Context(), claims.JTI)
+		if err != nil {
+			return nil, err
+		}
+		if revoked {
+			return nil, errRevoked
+		}
 	}
-	if revoked {
-		return backend.Claims{}, nil, backend.Errorf(shared.CodeTokenRevoked, "Token has been revoked")
-	}
-	user, err := s.Store.UserByName(r.Context(), claims.Subject)
+	p.user, err = s.Store.UserByName(r.Context(), claims.Subject)
 	if errors.Is(err, backend.ErrNotFound) {
-		return backend.Claims{}, nil, backend.Errorf(shared.CodeUserNotFound, "Error loading the user %s", claims.Subject)
+		return nil, backend.Errorf(shared.CodeUserNotFound, "Error loading the user %s", claims.Subject)
 	}
 	if err != nil {
-		return backend.Claims{}, nil, err
+		return nil, err
 	}
-	return claims, user, nil
+	if p.session != nil && p.session.UserID != p.user.ID {
+		// The name now belongs to another account than the session's.
+		return nil, errRevoked
+	}
+	return p, nil
 }

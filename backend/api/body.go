@@ -20,44 +20,67 @@ var errMissingCredentials = backend.Errorf(shared.CodeMissingCredentials, "passw
 // {"body": "<that JSON as a string>"}. Missing, empty or non-string fields
 // give the seed's "has not been entered" error.
 func readCredentials(w http.ResponseWriter, r *http.Request) (shared.Credentials, error) {
+	fields, err := readObject(w, r)
+	if err != nil {
+		if err == errEmptyBody {
+			err = errMissingCredentials
+		}
+		return shared.Credentials{}, err
+	}
+	c := shared.Credentials{Username: stringField(fields, "username"), Password: stringField(fields, "password")}
+	if c.Username == "" || c.Password == "" {
+		return shared.Credentials{}, errMissingCredentials
+	}
+	return c, nil
+}
+
+var errEmptyBody = backend.Errorf(shared.CodeInvalidJSON, "Request body is empty")
+
+// readObject reads a JSON object from the body, plain or in the seed's
+// envelope {"body": "<JSON>"} (an object there is accepted too). The body
+// must be JSON (or text/plain, or have no Content-Type) and at most
+// maxBodyBytes long.
+func readObject(w http.ResponseWriter, r *http.Request) (map[string]json.RawMessage, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || !(mt == "application/json" || mt == "text/plain" || strings.HasSuffix(mt, "+json")) {
-			return shared.Credentials{}, backend.Errorf(shared.CodeUnsupportedMedia, "Content-Type must be application/json")
+			return nil, backend.Errorf(shared.CodeUnsupportedMedia, "Content-Type must be application/json")
 		}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return shared.Credentials{}, backend.Errorf(shared.CodeBodyTooLarge, "Request body is too large (limit %d KiB)", maxBodyBytes>>10)
+			return nil, backend.Errorf(shared.CodeBodyTooLarge, "Request body is too large (limit %d KiB)", maxBodyBytes>>10)
 		}
-		return shared.Credentials{}, backend.Errorf(shared.CodeInvalidJSON, "Request body could not be read")
+		return nil, backend.Errorf(shared.CodeInvalidJSON, "Request body could not be read")
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
-		return shared.Credentials{}, errMissingCredentials
+		return nil, errEmptyBody
 	}
 	fields, err := jsonObject(body)
 	if err != nil {
-		return shared.Credentials{}, err
+		return nil, err
 	}
 	if env, ok := fields["body"]; ok {
-		// The seed's clients send the credentials as a JSON string inside
-		// "body"; accept an object there too.
 		var inner string
 		if json.Unmarshal(env, &inner) == nil {
 			env = []byte(inner)
 		}
 		if fields, err = jsonObject(env); err != nil {
-			return shared.Credentials{}, backend.Errorf(shared.CodeInvalidJSON, `The "body" field must hold a JSON object`)
+			return nil, backend.Errorf(shared.CodeInvalidJSON, `The "body" field must hold a JSON object`)
 		}
 	}
-	var c shared.Credentials
-	if json.Unmarshal(fields["username"], &c.Username) != nil || json.Unmarshal(fields["password"], &c.Password) != nil ||
-		c.Username == "" || c.Password == "" {
-		return shared.Credentials{}, errMissingCredentials
+	return fields, nil
+}
+
+// stringField returns fields[name] when it is a JSON string, else "".
+func stringField(fields map[string]json.RawMessage, name string) string {
+	var v string
+	if json.Unmarshal(fields[name], &v) != nil {
+		return ""
 	}
-	return c, nil
+	return v
 }
 
 // jsonObject decodes b as one JSON object.

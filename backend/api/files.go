@@ -39,7 +39,7 @@ func inline(ctype string) bool {
 var errFileNotFound = backend.Errorf(shared.CodeNotFound, "Not Found")
 
 func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) {
-	if _, _, err := s.authenticate(r, accessOnly); err != nil {
+	if _, err := s.authenticate(r, accessOnly); err != nil {
 		s.error(w, r, err)
 		return
 	}
@@ -75,7 +75,7 @@ func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleFileList(w http.ResponseWriter, r *http.Request) {
-	if _, _, err := s.authenticate(r, accessOnly); err != nil {
+	if _, err := s.authenticate(r, accessOnly); err != nil {
 		s.error(w, r, err)
 		return
 	}

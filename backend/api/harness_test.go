@@ -85,6 +85,12 @@ func newEnv(t testing.TB, kind store.Kind) *env {
 		Files:       root,
 		CORSOrigins: []string{"*"},
 		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+
+		Rotation:      true,
+		ReuseGrace:    10 * time.Second,
+		SessionMaxAge: 30 * 24 * time.Hour,
+		RefreshTTL:    24 * time.Hour,
+		Now:           c.Now,
 	}
 	return &env{t: t, db: db, clock: c, tokens: tokens, srv: srv, handler: srv.Handler(), files: filesDir}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"tessera/backend/store"
+	"tessera/shared"
 )
 
 // pyjwt returns a function running testdata/flaskjwt.py, which makes and
@@ -57,8 +58,17 @@ func TestPyJWTCrossover(t *testing.T) {
 		if err != nil {
 			t.Fatalf("encode: %v: %s", err, refresh)
 		}
-		checkJSON(t, e.do(req{method: "POST", path: "/api/refresh", header: bearer(refresh)}), 200, "")
-		checkJSON(t, e.do(req{method: "DELETE", path: "/api/logout", header: bearer(refresh)}), 200, `{"msg":"Refresh token successfully revoked"}`)
+		// Refreshing with the Flask app's token retires it and starts a session.
+		w := e.do(req{method: "POST", path: "/api/refresh", header: bearer(refresh)})
+		checkJSON(t, w, 200, "")
+		var pair shared.TokenPair
+		json.Unmarshal(w.Body.Bytes(), &pair)
+		checkJSON(t, e.do(req{method: "GET", path: "/api/user-data", header: bearer(pair.AccessToken)}), 200, `{"user":"apple"}`)
+		checkMsg(t, e.do(req{method: "POST", path: "/api/refresh", header: bearer(refresh)}), 401, "Token has been revoked", shared.CodeTokenRevoked)
+		// The Flask access token is revoked on its own, as the seed does.
+		checkJSON(t, e.do(req{method: "DELETE", path: "/api/logout", header: bearer(access)}), 200, `{"msg":"Access token successfully revoked"}`)
+		checkMsg(t, e.do(req{method: "GET", path: "/api/user-data", header: bearer(access)}), 401, "Token has been revoked", shared.CodeTokenRevoked)
+		checkJSON(t, e.do(req{method: "GET", path: "/api/user-data", header: bearer(pair.AccessToken)}), 200, `{"user":"apple"}`)
 	})
 	t.Run("OKOurTokensThere", func(t *testing.T) {
 		pair := e.login("apple", "mango")

@@ -45,6 +45,7 @@ var statusOf = map[string]int{
 	shared.CodeMethodNotAllowed:   http.StatusMethodNotAllowed,
 	shared.CodeUnavailable:        http.StatusServiceUnavailable,
 	shared.CodeInternal:           http.StatusInternalServerError,
+	shared.CodeInvalidScope:       http.StatusBadRequest,
 }
 
 // json writes v as a JSON answer with status.

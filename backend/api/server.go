@@ -17,12 +17,13 @@ import (
 type Store interface {
 	backend.UserStore
 	backend.Blocklist
+	backend.SessionStore
 	Ping(ctx context.Context) error
 }
 
 // TokenService issues and verifies tokens (see auth.Tokens).
 type TokenService interface {
-	Issue(subject, typ string) (string, backend.Claims, error)
+	Issue(spec backend.TokenSpec) (string, backend.Claims, error)
 	Verify(token string) (backend.Claims, error)
 }
 
@@ -47,6 +48,18 @@ type Server struct {
 	// App serves every path outside /api (the browser app); nil answers 404.
 	App    http.Handler
 	Logger *slog.Logger
+
+	// Sessions: Rotation retires each refresh token when it is used;
+	// ReuseGrace is how long the most recently retired one still renews its
+	// session; SessionMaxAge is a session's absolute lifetime; RefreshTTL,
+	// the refresh tokens' lifetime, is also the longest a session may go
+	// unused.
+	Rotation      bool
+	ReuseGrace    time.Duration
+	SessionMaxAge time.Duration
+	RefreshTTL    time.Duration
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
 }
 
 // maxBodyBytes bounds every request body.
@@ -83,6 +96,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/files", s.handleFileList)
 	mux.HandleFunc("GET /api/files/{path...}", s.handleFile)
 	mux.HandleFunc("GET /api/healthz", s.handleHealth)
+	mux.HandleFunc("GET /api/sessions", s.handleSessionList)
+	mux.HandleFunc("DELETE /api/sessions/{id}", s.handleSessionEnd)
+	mux.HandleFunc("POST /api/password", s.handlePassword)
 	return s.guardPath(s.jsonFallbacks(mux))
 }
 
@@ -95,6 +111,13 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.json(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) now() time.Time {
+	if s.Now == nil {
+		return time.Now()
+	}
+	return s.Now()
 }
 
 func (s *Server) logger() *slog.Logger {

@@ -6,47 +6,150 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"tessera/backend"
 	"tessera/shared"
 )
 
-func (s *Server) issuePair(subject string) (shared.TokenPair, error) {
-	access, _, err := s.Tokens.Issue(subject, backend.AccessToken)
-	if err != nil {
-		return shared.TokenPair{}, fmt.Errorf("issue access token: %w", err)
+// maxUserAgent bounds the user agent kept with a session.
+const maxUserAgent = 256
+
+// startSession opens a session for user (a sign-in, or the first refresh of
+// a token made by the seed's app) and issues its token pair.
+func (s *Server) startSession(r *http.Request, user *backend.User) (shared.TokenPair, error) {
+	now := s.now()
+	ua := r.UserAgent()
+	if len(ua) > maxUserAgent {
+		ua = strings.ToValidUTF8(ua[:maxUserAgent], "")
 	}
-	refresh, _, err := s.Tokens.Issue(subject, backend.RefreshToken)
+	sess := &backend.Session{
+		ID:         uuid.NewString(),
+		UserID:     user.ID,
+		CreatedAt:  now,
+		RenewedAt:  now,
+		ExpiresAt:  now.Add(s.SessionMaxAge),
+		UserAgent:  ua,
+		RefreshJTI: uuid.NewString(),
+	}
+	if err := s.Store.CreateSession(r.Context(), sess); err != nil {
+		return shared.TokenPair{}, err
+	}
+	return s.issuePair(user.Name, sess, sess.RefreshJTI)
+}
+
+// issuePair issues an access token and a refresh token with refreshJTI for
+// the session, neither outliving it.
+func (s *Server) issuePair(subject string, sess *backend.Session, refreshJTI string) (shared.TokenPair, error) {
+	access, err := s.issue(backend.TokenSpec{Subject: subject, Type: backend.AccessToken, SessionID: sess.ID, NotAfter: sess.ExpiresAt})
 	if err != nil {
-		return shared.TokenPair{}, fmt.Errorf("issue refresh token: %w", err)
+		return shared.TokenPair{}, err
+	}
+	refresh, err := s.issue(backend.TokenSpec{Subject: subject, Type: backend.RefreshToken, SessionID: sess.ID, JTI: refreshJTI, NotAfter: sess.ExpiresAt})
+	if err != nil {
+		return shared.TokenPair{}, err
 	}
 	return shared.TokenPair{AccessToken: access, RefreshToken: refresh}, nil
 }
 
-func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
-	claims, _, err := s.authenticate(r, refreshOnly)
+func (s *Server) issue(spec backend.TokenSpec) (string, error) {
+	tok, _, err := s.Tokens.Issue(spec)
 	if err != nil {
-		s.error(w, r, err)
-		return
+		return "", fmt.Errorf("issue %s token: %w", spec.Type, err)
 	}
-	access, _, err := s.Tokens.Issue(claims.Subject, backend.AccessToken)
-	if err != nil {
-		s.error(w, r, fmt.Errorf("issue access token: %w", err))
-		return
-	}
-	s.json(w, http.StatusOK, shared.TokenPair{AccessToken: access})
+	return tok, nil
 }
 
-func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
-	claims, _, err := s.authenticate(r, anyToken)
+// handleRefresh renews a session. With rotation the refresh token used is
+// retired and a new pair is returned; presenting a retired token again ends
+// the session, except the one retired most recently within the grace
+// window (a lost answer, or a second tab that raced the first), which gets
+// a pair with the session's current refresh token.
+func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
+	p, err := s.authenticate(r, refreshOnly)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	if err := s.Store.RevokeToken(r.Context(), claims.JTI, claims.Type, time.Unix(claims.ExpiresAt, 0)); err != nil {
+	var pair shared.TokenPair
+	switch {
+	case !s.Rotation:
+		// The seed's behaviour: a new access token, the refresh token lives on.
+		pair.AccessToken, err = s.issue(backend.TokenSpec{Subject: p.user.Name, Type: backend.AccessToken, SessionID: p.claims.SessionID, NotAfter: sessionEnd(p.session)})
+	case p.session == nil:
+		// A token of the seed's app: retire it and start a proper session.
+		if err = s.Store.RevokeToken(r.Context(), p.claims.JTI, p.claims.Type, time.Unix(p.claims.ExpiresAt, 0)); err == nil {
+			pair, err = s.startSession(r, p.user)
+		}
+	default:
+		pair, err = s.rotate(r, p)
+	}
+	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	typ := claims.Type
+	s.json(w, http.StatusOK, pair)
+}
+
+func (s *Server) rotate(r *http.Request, p *principal) (shared.TokenPair, error) {
+	newJTI := uuid.NewString()
+	outcome, sess, err := s.Store.RotateRefresh(r.Context(), p.session.ID, p.claims.JTI, newJTI, s.now(), s.ReuseGrace)
+	if err != nil {
+		return shared.TokenPair{}, err
+	}
+	switch outcome {
+	case backend.Rotated:
+		return s.issuePair(p.user.Name, sess, newJTI)
+	case backend.Grace:
+		return s.issuePair(p.user.Name, sess, sess.RefreshJTI)
+	case backend.Reused:
+		s.logger().WarnContext(r.Context(), "retired refresh token presented again: session ended",
+			"user", p.user.ID, "session", sess.ID, "remote", r.RemoteAddr)
+	}
+	return shared.TokenPair{}, errRevoked
+}
+
+// sessionEnd is the session's absolute end, or zero without a session.
+func sessionEnd(sess *backend.Session) time.Time {
+	if sess == nil {
+		return time.Time{}
+	}
+	return sess.ExpiresAt
+}
+
+// handleLogout ends the session of the token it is sent (both of its tokens
+// stop working); ?scope=others ends the user's other sessions instead, and
+// ?scope=global all of them. A token without a session is revoked alone, as
+// the seed does.
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
+	scope := r.URL.Query().Get("scope")
+	if scope != "" && scope != "others" && scope != "global" {
+		s.error(w, r, backend.Errorf(shared.CodeInvalidScope, "scope must be others or global"))
+		return
+	}
+	p, err := s.authenticate(r, anyToken)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	ctx, now, uid := r.Context(), s.now(), p.user.ID
+	sid := p.claims.SessionID
+	switch {
+	case scope == "others":
+		_, err = s.Store.RevokeSessions(ctx, uid, sid, sid != "", backend.ReasonLogoutOthers, now)
+	case scope == "global":
+		_, err = s.Store.RevokeSessions(ctx, uid, "", false, backend.ReasonLogoutGlobal, now)
+	case sid != "":
+		_, err = s.Store.RevokeSessions(ctx, uid, sid, false, backend.ReasonLogout, now)
+	}
+	if err == nil && sid == "" && scope != "others" {
+		err = s.Store.RevokeToken(ctx, p.claims.JTI, p.claims.Type, time.Unix(p.claims.ExpiresAt, 0))
+	}
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	typ := p.claims.Type
 	if typ != "" {
 		typ = strings.ToUpper(typ[:1]) + strings.ToLower(typ[1:])
 	}

@@ -25,14 +25,14 @@ const (
 // and returns the username in its stored (NFC) form.
 func validateRegistration(c shared.Credentials) (string, error) {
 	if utf8.RuneCountInString(c.Password) < minPasswordRunes {
-		return "", backend.Errorf(shared.CodePasswordTooShort, "password is too short")
+		return "", errPasswordTooShort
 	}
 	name := norm.NFC.String(c.Username)
 	if utf8.RuneCountInString(name) < minUsernameRunes {
 		return "", backend.Errorf(shared.CodeUsernameTooShort, "username is too short")
 	}
 	if len(c.Password) > maxPasswordBytes {
-		return "", backend.Errorf(shared.CodePasswordTooLong, "password is too long")
+		return "", errPasswordTooLong
 	}
 	if utf8.RuneCountInString(name) > maxUsernameRunes {
 		return "", backend.Errorf(shared.CodeUsernameTooLong, "username is too long")
@@ -41,6 +41,22 @@ func validateRegistration(c shared.Credentials) (string, error) {
 		return "", backend.Errorf(shared.CodeUsernameInvalid, "username contains invalid characters")
 	}
 	return name, nil
+}
+
+var (
+	errPasswordTooShort = backend.Errorf(shared.CodePasswordTooShort, "password is too short")
+	errPasswordTooLong  = backend.Errorf(shared.CodePasswordTooLong, "password is too long")
+)
+
+// validatePassword applies the register rules for passwords alone.
+func validatePassword(password string) error {
+	if utf8.RuneCountInString(password) < minPasswordRunes {
+		return errPasswordTooShort
+	}
+	if len(password) > maxPasswordBytes {
+		return errPasswordTooLong
+	}
+	return nil
 }
 
 // validUsername refuses control and format characters (NUL, bidi
@@ -104,7 +120,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, backend.Errorf(shared.CodeBadCredentials, "Incorrect password or username"))
 		return
 	}
-	pair, err := s.issuePair(user.Name)
+	pair, err := s.startSession(r, user)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -113,19 +129,19 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleUserData(w http.ResponseWriter, r *http.Request) {
-	_, user, err := s.authenticate(r, accessOnly)
+	p, err := s.authenticate(r, accessOnly)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	s.json(w, http.StatusOK, shared.UserData{User: user.Name})
+	s.json(w, http.StatusOK, shared.UserData{User: p.user.Name})
 }
 
 func (s *Server) handleUserDataV2(w http.ResponseWriter, r *http.Request) {
-	_, user, err := s.authenticate(r, accessOnly)
+	p, err := s.authenticate(r, accessOnly)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	s.json(w, http.StatusOK, shared.UserDataV2{ID: user.ID, Username: user.Name})
+	s.json(w, http.StatusOK, shared.UserDataV2{ID: p.user.ID, Username: p.user.Name})
 }

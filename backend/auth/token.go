@@ -47,6 +47,7 @@ type jwtClaims struct {
 	Subject   any              `json:"sub,omitempty"`
 	NotBefore *jwt.NumericDate `json:"nbf,omitempty"`
 	ExpiresAt *jwt.NumericDate `json:"exp,omitempty"`
+	SessionID any              `json:"sid,omitempty"`
 }
 
 func (c *jwtClaims) GetExpirationTime() (*jwt.NumericDate, error) { return c.ExpiresAt, nil }
@@ -56,22 +57,31 @@ func (c *jwtClaims) GetIssuer() (string, error)                   { return "", n
 func (c *jwtClaims) GetSubject() (string, error)                  { return "", nil }
 func (c *jwtClaims) GetAudience() (jwt.ClaimStrings, error)       { return nil, nil }
 
-// Issue returns a signed token of type typ (backend.AccessToken or
-// backend.RefreshToken) for subject, and its claims.
-func (t *Tokens) Issue(subject, typ string) (string, backend.Claims, error) {
+// Issue returns a signed token as spec says, and its claims. Its lifetime
+// is the TTL of its type, cut at spec.NotAfter when that comes first.
+func (t *Tokens) Issue(spec backend.TokenSpec) (string, backend.Claims, error) {
 	ttl := t.AccessTTL
-	if typ == backend.RefreshToken {
+	if spec.Type == backend.RefreshToken {
 		ttl = t.RefreshTTL
 	}
 	now := t.Now().Unix()
+	exp := now + int64(ttl/time.Second)
+	if !spec.NotAfter.IsZero() && spec.NotAfter.Unix() < exp {
+		exp = spec.NotAfter.Unix()
+	}
+	jti := spec.JTI
+	if jti == "" {
+		jti = uuid.NewString()
+	}
 	c := backend.Claims{
 		Fresh:     false,
 		IssuedAt:  now,
-		JTI:       uuid.NewString(),
-		Type:      typ,
-		Subject:   subject,
+		JTI:       jti,
+		Type:      spec.Type,
+		Subject:   spec.Subject,
 		NotBefore: now,
-		ExpiresAt: now + int64(ttl/time.Second),
+		ExpiresAt: exp,
+		SessionID: spec.SessionID,
 	}
 	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, orderedClaims(c)).SignedString(t.secret)
 	if err != nil {
@@ -90,6 +100,7 @@ type orderedClaims struct {
 	Subject   string `json:"sub"`
 	NotBefore int64  `json:"nbf"`
 	ExpiresAt int64  `json:"exp"`
+	SessionID string `json:"sid,omitempty"`
 }
 
 func (orderedClaims) GetExpirationTime() (*jwt.NumericDate, error) { return nil, nil }
@@ -160,6 +171,13 @@ func (t *Tokens) Verify(token string) (backend.Claims, error) {
 	}
 	if jc.Type != nil {
 		c.Type = *jc.Type
+	}
+	if jc.SessionID != nil {
+		sid, ok := jc.SessionID.(string)
+		if !ok || sid == "" {
+			return backend.Claims{}, backend.Errorf(shared.CodeMalformedToken, "Invalid claim: sid")
+		}
+		c.SessionID = sid
 	}
 	if jc.IssuedAt != nil {
 		c.IssuedAt = jc.IssuedAt.Unix()

@@ -55,6 +55,43 @@ var migrations = []migration{
 			`CREATE INDEX token_blocklist_expires_at ON token_blocklist (expires_at)`,
 		},
 	},
+	{
+		version: 2,
+		sqlite: []string{
+			`CREATE TABLE sessions (
+				id TEXT PRIMARY KEY,
+				user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+				created_at TIMESTAMP NOT NULL,
+				renewed_at TIMESTAMP NOT NULL,
+				expires_at TIMESTAMP NOT NULL,
+				user_agent TEXT NOT NULL DEFAULT '',
+				revoked_at TIMESTAMP,
+				reason TEXT NOT NULL DEFAULT '',
+				refresh_jti TEXT NOT NULL,
+				prev_jti TEXT NOT NULL DEFAULT '',
+				prev_retired_at TIMESTAMP
+			)`,
+			`CREATE INDEX sessions_user_id ON sessions (user_id)`,
+			`CREATE INDEX sessions_expires_at ON sessions (expires_at)`,
+		},
+		postgres: []string{
+			`CREATE TABLE sessions (
+				id TEXT PRIMARY KEY,
+				user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+				created_at TIMESTAMPTZ NOT NULL,
+				renewed_at TIMESTAMPTZ NOT NULL,
+				expires_at TIMESTAMPTZ NOT NULL,
+				user_agent TEXT NOT NULL DEFAULT '',
+				revoked_at TIMESTAMPTZ,
+				reason TEXT NOT NULL DEFAULT '',
+				refresh_jti TEXT NOT NULL,
+				prev_jti TEXT NOT NULL DEFAULT '',
+				prev_retired_at TIMESTAMPTZ
+			)`,
+			`CREATE INDEX sessions_user_id ON sessions (user_id)`,
+			`CREATE INDEX sessions_expires_at ON sessions (expires_at)`,
+		},
+	},
 }
 
 func migrate(ctx context.Context, db *bun.DB) error {

@@ -24,6 +24,10 @@ type Config struct {
 	FilesDir    string
 	CORSOrigins []string
 	BcryptCost  int
+	// Sessions.
+	Rotation      bool
+	ReuseGrace    time.Duration
+	SessionMaxAge time.Duration
 }
 
 // configHelp is the table `tessera -h` prints.
@@ -43,18 +47,26 @@ Usage: tessera        (configured by the environment; every variable optional)
   FILES_DIR          DATA_DIR/files              root of /api/files/
   CORS_ORIGINS       *                           comma-separated allow-list, * = any
   BCRYPT_COST        10                          4..31
+  REFRESH_ROTATION   on                          on: each refresh returns a new refresh token and retires the old;
+                                                 a retired one presented again ends the session. off: as the seed
+  REFRESH_REUSE_GRACE 10s                        how long the last retired refresh token still renews its session
+  SESSION_MAX_AGE    720h                        absolute lifetime of a session (30 days); REFRESH_TOKEN_TTL is
+                                                 its inactivity limit
 `
 
 // LoadConfig reads the configuration through getenv (os.Getenv in main).
 // A malformed value is an error that names its variable.
 func LoadConfig(getenv func(string) string) (Config, error) {
 	c := Config{
-		Addr:        "localhost:8080",
-		DataDir:     "./data",
-		AccessTTL:   15 * time.Minute,
-		RefreshTTL:  24 * time.Hour,
-		CORSOrigins: []string{"*"},
-		BcryptCost:  10,
+		Addr:          "localhost:8080",
+		DataDir:       "./data",
+		AccessTTL:     15 * time.Minute,
+		RefreshTTL:    24 * time.Hour,
+		CORSOrigins:   []string{"*"},
+		BcryptCost:    10,
+		Rotation:      true,
+		ReuseGrace:    10 * time.Second,
+		SessionMaxAge: 30 * 24 * time.Hour,
 	}
 	var errs []error
 	if v := getenv("ADDR"); v != "" {
@@ -79,7 +91,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	for _, d := range []struct {
 		name string
 		dst  *time.Duration
-	}{{"ACCESS_TOKEN_TTL", &c.AccessTTL}, {"REFRESH_TOKEN_TTL", &c.RefreshTTL}} {
+		min  time.Duration
+	}{
+		{"ACCESS_TOKEN_TTL", &c.AccessTTL, time.Second},
+		{"REFRESH_TOKEN_TTL", &c.RefreshTTL, time.Second},
+		{"REFRESH_REUSE_GRACE", &c.ReuseGrace, 0},
+		{"SESSION_MAX_AGE", &c.SessionMaxAge, time.Minute},
+	} {
 		v := getenv(d.name)
 		if v == "" {
 			continue
@@ -88,11 +106,18 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		switch {
 		case err != nil:
 			errs = append(errs, fmt.Errorf("%s: %q is not a Go duration such as 15m or 24h", d.name, v))
-		case ttl < time.Second:
-			errs = append(errs, fmt.Errorf("%s: %s is too short, want at least 1s", d.name, v))
+		case ttl < d.min:
+			errs = append(errs, fmt.Errorf("%s: %s is too short, want at least %s", d.name, v, d.min))
 		default:
 			*d.dst = ttl
 		}
+	}
+	switch v := getenv("REFRESH_ROTATION"); v {
+	case "", "on":
+	case "off":
+		c.Rotation = false
+	default:
+		errs = append(errs, fmt.Errorf("REFRESH_ROTATION: %q is neither on nor off", v))
 	}
 	c.FilesDir = filepath.Join(c.DataDir, "files")
 	if v := getenv("FILES_DIR"); v != "" {

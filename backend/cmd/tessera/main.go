@@ -110,6 +110,12 @@ func (m *Main) Run(ctx context.Context) error {
 		CORSOrigins: cfg.CORSOrigins,
 		App:         appHandler(assets),
 		Logger:      m.Logger,
+
+		Rotation:      cfg.Rotation,
+		ReuseGrace:    cfg.ReuseGrace,
+		SessionMaxAge: cfg.SessionMaxAge,
+		RefreshTTL:    cfg.RefreshTTL,
+		Now:           m.db.Now,
 	}
 	if m.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
 		m.db.Close()
@@ -133,16 +139,23 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
-// purgeLoop deletes expired blocklist rows every interval.
+// purgeLoop deletes expired blocklist rows and ended sessions every
+// interval, so the tables do not grow forever.
 func (m *Main) purgeLoop(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		n, err := m.db.PurgeExpired(ctx, m.db.Now())
+		now := m.db.Now()
+		n, err := m.db.PurgeExpired(ctx, now)
+		if err == nil {
+			var k int64
+			k, err = m.db.PurgeSessions(ctx, now, now.Add(-m.Config.RefreshTTL))
+			n += k
+		}
 		if err != nil && ctx.Err() == nil {
-			m.Logger.Error("purge blocklist", "err", err)
+			m.Logger.Error("purge", "err", err)
 		} else if n > 0 {
-			m.Logger.Info("purged expired blocklist rows", "rows", n)
+			m.Logger.Info("purged expired blocklist rows and ended sessions", "rows", n)
 		}
 		select {
 		case <-ctx.Done():

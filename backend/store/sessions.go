@@ -1,0 +1,195 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+
+	"tessera/backend"
+)
+
+var _ backend.SessionStore = (*DB)(nil)
+
+type sessionRow struct {
+	bun.BaseModel `bun:"table:sessions"`
+
+	ID            string    `bun:"id,pk"`
+	UserID        int64     `bun:"user_id,notnull"`
+	CreatedAt     time.Time `bun:"created_at,notnull"`
+	RenewedAt     time.Time `bun:"renewed_at,notnull"`
+	ExpiresAt     time.Time `bun:"expires_at,notnull"`
+	UserAgent     string    `bun:"user_agent,notnull"`
+	RevokedAt     time.Time `bun:"revoked_at,nullzero"`
+	Reason        string    `bun:"reason,notnull"`
+	RefreshJTI    string    `bun:"refresh_jti,notnull"`
+	PrevJTI       string    `bun:"prev_jti,notnull"`
+	PrevRetiredAt time.Time `bun:"prev_retired_at,nullzero"`
+}
+
+func (r *sessionRow) session() *backend.Session {
+	return &backend.Session{
+		ID: r.ID, UserID: r.UserID, CreatedAt: r.CreatedAt, RenewedAt: r.RenewedAt, ExpiresAt: r.ExpiresAt,
+		UserAgent: r.UserAgent, RevokedAt: r.RevokedAt, Reason: r.Reason,
+		RefreshJTI: r.RefreshJTI, PrevJTI: r.PrevJTI, PrevRetiredAt: r.PrevRetiredAt,
+	}
+}
+
+func rowOf(s *backend.Session) *sessionRow {
+	return &sessionRow{
+		ID: s.ID, UserID: s.UserID, CreatedAt: s.CreatedAt.UTC(), RenewedAt: s.RenewedAt.UTC(), ExpiresAt: s.ExpiresAt.UTC(),
+		UserAgent: s.UserAgent, RevokedAt: utcOrZero(s.RevokedAt), Reason: s.Reason,
+		RefreshJTI: s.RefreshJTI, PrevJTI: s.PrevJTI, PrevRetiredAt: utcOrZero(s.PrevRetiredAt),
+	}
+}
+
+func utcOrZero(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.UTC()
+}
+
+// CreateSession implements backend.SessionStore.
+func (s *DB) CreateSession(ctx context.Context, sess *backend.Session) error {
+	if _, err := s.bun.NewInsert().Model(rowOf(sess)).Exec(ctx); err != nil {
+		return fmt.Errorf("create session: %w", err)
+	}
+	return nil
+}
+
+// SessionByID implements backend.SessionStore.
+func (s *DB) SessionByID(ctx context.Context, id string) (*backend.Session, error) {
+	row := new(sessionRow)
+	err := s.bun.NewSelect().Model(row).Where("id = ?", id).Limit(1).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("session %q: %w", id, backend.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find session: %w", err)
+	}
+	return row.session(), nil
+}
+
+// ListSessions implements backend.SessionStore.
+func (s *DB) ListSessions(ctx context.Context, userID int64, now time.Time) ([]backend.Session, error) {
+	var rows []sessionRow
+	err := s.bun.NewSelect().Model(&rows).
+		Where("user_id = ?", userID).
+		Where("revoked_at IS NULL").
+		Where("expires_at > ?", now.UTC()).
+		OrderExpr("created_at DESC, id").
+		Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	out := make([]backend.Session, len(rows))
+	for i := range rows {
+		out[i] = *rows[i].session()
+	}
+	return out, nil
+}
+
+// RevokeSessions implements backend.SessionStore.
+func (s *DB) RevokeSessions(ctx context.Context, userID int64, id string, others bool, reason string, now time.Time) (int64, error) {
+	q := s.bun.NewUpdate().Model((*sessionRow)(nil)).
+		Set("revoked_at = ?", now.UTC()).
+		Set("reason = ?", reason).
+		Where("user_id = ?", userID).
+		Where("revoked_at IS NULL").
+		Where("expires_at > ?", now.UTC()) // active only, as in ListSessions
+	switch {
+	case id != "" && others:
+		q = q.Where("id <> ?", id)
+	case id != "":
+		q = q.Where("id = ?", id)
+	}
+	res, err := q.Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("revoke sessions: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("revoke sessions: %w", err)
+	}
+	return n, nil
+}
+
+// RotateRefresh implements backend.SessionStore. The session row is locked
+// for the transaction (SELECT ... FOR UPDATE on PostgreSQL; on SQLite every
+// transaction takes the write lock at BEGIN), so concurrent refreshes of one
+// session are applied one after the other and none is lost.
+func (s *DB) RotateRefresh(ctx context.Context, id, jti, newJTI string, now time.Time, grace time.Duration) (backend.RotateOutcome, *backend.Session, error) {
+	var outcome backend.RotateOutcome
+	row := new(sessionRow)
+	err := s.bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		q := tx.NewSelect().Model(row).Where("id = ?", id)
+		if s.bun.Dialect().Name() == dialect.PG {
+			q = q.For("UPDATE")
+		}
+		if err := q.Scan(ctx); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("session %q: %w", id, backend.ErrNotFound)
+			}
+			return err
+		}
+		now = now.UTC()
+		upd := tx.NewUpdate().Model(row).WherePK()
+		switch sess := row.session(); {
+		case !sess.Active(now):
+			outcome = backend.Ended
+			return nil
+		case jti == row.RefreshJTI:
+			outcome = backend.Rotated
+			row.PrevJTI, row.PrevRetiredAt, row.RefreshJTI, row.RenewedAt = row.RefreshJTI, now, newJTI, now
+			upd = upd.Column("prev_jti", "prev_retired_at", "refresh_jti", "renewed_at")
+		case jti == row.PrevJTI && !now.After(row.PrevRetiredAt.Add(grace)):
+			outcome = backend.Grace
+			row.RenewedAt = now
+			upd = upd.Column("renewed_at")
+		default:
+			outcome = backend.Reused
+			row.RevokedAt, row.Reason = now, backend.ReasonReuse
+			upd = upd.Column("revoked_at", "reason")
+		}
+		_, err := upd.Exec(ctx)
+		return err
+	})
+	if err != nil {
+		return 0, nil, fmt.Errorf("rotate refresh token: %w", err)
+	}
+	return outcome, row.session(), nil
+}
+
+// SetPassword implements backend.SessionStore.
+func (s *DB) SetPassword(ctx context.Context, userID int64, hash string) error {
+	res, err := s.bun.NewUpdate().Model((*userRow)(nil)).Set("password = ?", hash).Where("id = ?", userID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("set password: %w", err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("set password of user %d: %w", userID, backend.ErrNotFound)
+	}
+	return nil
+}
+
+// PurgeSessions implements backend.SessionStore.
+func (s *DB) PurgeSessions(ctx context.Context, now, idleBefore time.Time) (int64, error) {
+	res, err := s.bun.NewDelete().Model((*sessionRow)(nil)).
+		WhereOr("expires_at < ?", now.UTC()).
+		WhereOr("revoked_at < ?", now.UTC()).
+		WhereOr("renewed_at < ?", idleBefore.UTC()).
+		Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("purge sessions: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("purge sessions: %w", err)
+	}
+	return n, nil
+}
