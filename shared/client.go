@@ -55,6 +55,16 @@ func WithOnRefresh(fn func(TokenPair)) Option {
 	return func(c *Client) { c.onRefresh = fn }
 }
 
+// WithSharedLock makes every refresh run inside lock, a lock shared with
+// other Clients of the same TokenStore in other processes (in a browser:
+// the other tabs, through the Web Locks API). lock must call fn once while
+// holding it, or return an error without calling it. Inside, the Client
+// re-reads the store, so when another holder refreshed first, the Client
+// adopts its tokens instead of spending the refresh token a second time.
+func WithSharedLock(lock func(ctx context.Context, fn func()) error) Option {
+	return func(c *Client) { c.shared = lock }
+}
+
 // Client is a client of the Tessera API for one signed-in user, whose tokens
 // live in its TokenStore. It is safe for concurrent use.
 //
@@ -69,6 +79,7 @@ type Client struct {
 	store     TokenStore
 	http      *http.Client
 	onRefresh func(TokenPair)
+	shared    func(ctx context.Context, fn func()) error
 
 	// sem (capacity 1) serializes refreshes and every write the Client makes
 	// to the store, so a refresh in flight cannot undo a login or a logout.
@@ -189,6 +200,37 @@ func (c *Client) UserDataV2(ctx context.Context) (UserDataV2, error) {
 	var out UserDataV2
 	err := c.do(ctx, http.MethodGet, "/api/user-data-v2", nil, authAccess, &out)
 	return out, err
+}
+
+// Sessions lists the signed-in user's live sessions (GET /api/sessions);
+// the one this Client's tokens belong to has Current set.
+func (c *Client) Sessions(ctx context.Context) (SessionList, error) {
+	var out SessionList
+	err := c.do(ctx, http.MethodGet, "/api/sessions", nil, authAccess, &out)
+	return out, err
+}
+
+// EndSession ends one of the user's sessions (DELETE /api/sessions/{id}).
+// Ending the Client's own session signs it out on the next call.
+func (c *Client) EndSession(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, "/api/sessions/"+url.PathEscape(id), nil, authAccess, nil)
+}
+
+// LogoutOthers ends every other session of the user and keeps this one
+// (DELETE /api/logout?scope=others).
+func (c *Client) LogoutOthers(ctx context.Context) error {
+	return c.do(ctx, http.MethodDelete, "/api/logout?scope=others", nil, authAccess, nil)
+}
+
+// ChangePassword replaces the user's password (POST /api/password); the
+// server ends every other session of the user. A wrong current password is
+// an *Error with Status 401.
+func (c *Client) ChangePassword(ctx context.Context, current, next string) error {
+	body, err := json.Marshal(PasswordChange{CurrentPassword: current, NewPassword: next})
+	if err != nil {
+		return fmt.Errorf("encode body: %w", err)
+	}
+	return c.do(ctx, http.MethodPost, "/api/password", body, authAccess, nil)
 }
 
 // Files lists the protected files (GET /api/files).
@@ -369,7 +411,16 @@ func (c *Client) refresh(ctx context.Context, stale string) (TokenPair, error) {
 	if err := c.lock(ctx); err != nil {
 		return TokenPair{}, fmt.Errorf("refresh: %w", err)
 	}
-	pair, refreshed, err := c.refreshLocked(ctx, stale)
+	var (
+		pair      TokenPair
+		refreshed bool
+		err       error
+	)
+	if c.shared == nil {
+		pair, refreshed, err = c.refreshLocked(ctx, stale)
+	} else if lerr := c.shared(ctx, func() { pair, refreshed, err = c.refreshLocked(ctx, stale) }); lerr != nil {
+		err = fmt.Errorf("refresh: shared lock: %w", lerr)
+	}
 	c.unlock()
 	if err != nil {
 		return TokenPair{}, err

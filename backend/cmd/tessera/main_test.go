@@ -311,6 +311,111 @@ func TestClient(t *testing.T) {
 			}
 		})
 
+		t.Run("OKTabsShareOneStore", func(t *testing.T) {
+			// Two clients over one store and one shared lock, as two browser
+			// tabs over one localStorage and the Web Locks API: after the
+			// access token expires, both keep working with one refresh and
+			// no refresh token is ever presented twice.
+			s := mustRunMain(t, kind, map[string]string{"REFRESH_REUSE_GRACE": "0s"})
+			st := shared.NewMemoryTokenStore()
+			var mu sync.Mutex
+			lock := shared.WithSharedLock(func(ctx context.Context, fn func()) error {
+				mu.Lock()
+				defer mu.Unlock()
+				fn()
+				return nil
+			})
+			tab1, tab2 := shared.NewClient(s.url, st, lock), shared.NewClient(s.url, st, lock)
+			if err := tab1.Register(ctx, cr); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tab1.Login(ctx, cr); err != nil {
+				t.Fatal(err)
+			}
+			for round := 1; round <= 3; round++ {
+				s.clock.Advance(16 * time.Minute)
+				var wg sync.WaitGroup
+				errs := make(chan error, 20)
+				for i := range 20 {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						c := tab1
+						if i%2 == 1 {
+							c = tab2
+						}
+						_, err := c.UserData(ctx)
+						errs <- err
+					}()
+				}
+				wg.Wait()
+				close(errs)
+				for err := range errs {
+					if err != nil {
+						t.Fatalf("round %d: %v", round, err)
+					}
+				}
+				if got := s.log.count("/api/refresh"); got != round {
+					t.Fatalf("round %d: server saw %d refreshes, want %d", round, got, round)
+				}
+			}
+			list, err := tab2.Sessions(ctx)
+			if err != nil || len(list.Sessions) != 1 || !list.Sessions[0].Current {
+				t.Fatalf("sessions = %+v, %v; want the one live session", list, err)
+			}
+		})
+
+		t.Run("OKSessionsAndPassword", func(t *testing.T) {
+			s := mustRunMain(t, kind, nil)
+			laptop, phone := shared.NewClient(s.url, nil), shared.NewClient(s.url, nil)
+			if err := laptop.Register(ctx, cr); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []*shared.Client{laptop, phone} {
+				if _, err := c.Login(ctx, cr); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Rotation: the client keeps the new refresh token.
+			before := laptop.Store().Load()
+			after, err := laptop.Refresh(ctx)
+			if err != nil || after.RefreshToken == before.RefreshToken || laptop.Store().Load() != after {
+				t.Fatalf("refresh = %+v, %v; want a rotated refresh token, stored", after, err)
+			}
+			list, err := laptop.Sessions(ctx)
+			if err != nil || len(list.Sessions) != 2 {
+				t.Fatalf("sessions = %+v, %v", list, err)
+			}
+			if err := laptop.LogoutOthers(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := phone.UserData(ctx); err == nil {
+				t.Fatal("the phone's session outlived logout scope=others")
+			}
+			if _, err := laptop.UserData(ctx); err != nil {
+				t.Fatalf("the laptop lost its own session: %v", err)
+			}
+			if _, err := phone.Login(ctx, cr); err != nil {
+				t.Fatal(err)
+			}
+			var apiErr *shared.Error
+			if err := laptop.ChangePassword(ctx, "wrong", "papaya"); !errors.As(err, &apiErr) || apiErr.Status != 401 {
+				t.Fatalf("wrong current password = %v", err)
+			}
+			if err := laptop.ChangePassword(ctx, "mango", "papaya"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := phone.UserData(ctx); err == nil {
+				t.Fatal("the phone's session outlived the password change")
+			}
+			if _, err := laptop.UserData(ctx); err != nil {
+				t.Fatalf("the laptop lost its session to its own password change: %v", err)
+			}
+			if _, err := phone.Login(ctx, shared.Credentials{Username: "apple", Password: "papaya"}); err != nil {
+				t.Fatal(err)
+			}
+		})
+
 		t.Run("ErrRevokedRefreshSignsOut", func(t *testing.T) {
 			s := mustRunMain(t, kind, nil)
 			c := shared.NewClient(s.url, nil)
