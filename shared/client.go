@@ -3,6 +3,7 @@ package shared
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -161,10 +162,11 @@ func (c *Client) Refresh(ctx context.Context) (TokenPair, error) {
 	return c.refresh(ctx, c.store.Load().AccessToken)
 }
 
-// Logout revokes the stored access token and then the stored refresh token
-// (DELETE /api/logout with each), best effort: a missing token or an answer
-// of 401 or 422 (already expired, revoked or invalid) is not an error. It
-// never refreshes. It always clears the store, even when a call fails, and
+// Logout ends the session on the server (DELETE /api/logout with the access
+// token, and with the refresh token when that fails or the tokens carry no
+// session), best effort: a missing token or an answer of 401 or 422
+// (already expired, revoked or invalid) is not an error. It never
+// refreshes. It always clears the store, even when a call fails, and
 // returns the first other error.
 func (c *Client) Logout(ctx context.Context) error {
 	var first error
@@ -178,8 +180,16 @@ func (c *Client) Logout(ctx context.Context) error {
 		}
 		first = err
 	}
-	note(c.do(ctx, http.MethodDelete, "/api/logout", nil, authAccessNoRetry, nil))
-	note(c.do(ctx, http.MethodDelete, "/api/logout", nil, authRefresh, nil))
+	pair := c.store.Load()
+	err := c.do(ctx, http.MethodDelete, "/api/logout", nil, authAccessNoRetry, nil)
+	note(err)
+	// A session-bound token ends its whole session. The refresh token is
+	// sent too when that failed (an expired access token, say) or when the
+	// tokens have no session (made by a Flask-JWT-Extended server), since
+	// those are revoked one by one.
+	if err != nil || !hasSession(pair.AccessToken) {
+		note(c.do(ctx, http.MethodDelete, "/api/logout", nil, authRefresh, nil))
+	}
 	// Wait without ctx: the store must be cleared, and only after any refresh
 	// in flight has finished, or that refresh would save its pair again.
 	c.sem <- struct{}{}
@@ -461,4 +471,21 @@ func (c *Client) refreshLocked(ctx context.Context, stale string) (pair TokenPai
 	}
 	c.store.Save(got)
 	return got, true, nil
+}
+
+// hasSession reports whether a token carries a session id ("sid" claim).
+// It reads the payload without verifying it: only the server can do that.
+func hasSession(token string) bool {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return false
+	}
+	var claims struct {
+		SID string `json:"sid"`
+	}
+	return json.Unmarshal(payload, &claims) == nil && claims.SID != ""
 }

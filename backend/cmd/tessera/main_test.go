@@ -311,6 +311,27 @@ func TestClient(t *testing.T) {
 			}
 		})
 
+		t.Run("OKLogoutWithExpiredAccessToken", func(t *testing.T) {
+			s := mustRunMain(t, kind, nil)
+			c := shared.NewClient(s.url, nil)
+			if err := c.Register(ctx, cr); err != nil {
+				t.Fatal(err)
+			}
+			pair, err := c.Login(ctx, cr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.clock.Advance(16 * time.Minute) // the access token has expired
+			if err := c.Logout(ctx); err != nil {
+				t.Fatal(err)
+			}
+			st := shared.NewMemoryTokenStore()
+			st.Save(shared.TokenPair{RefreshToken: pair.RefreshToken})
+			if _, err := shared.NewClient(s.url, st).Refresh(ctx); !errors.Is(err, shared.ErrSignedOut) {
+				t.Fatalf("the session outlived sign-out: refresh = %v", err)
+			}
+		})
+
 		t.Run("OKTabsShareOneStore", func(t *testing.T) {
 			// Two clients over one store and one shared lock, as two browser
 			// tabs over one localStorage and the Web Locks API: after the
