@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,37 +17,18 @@ import (
 	"tessera/backend/auth"
 	"tessera/backend/store"
 	"tessera/backend/store/storetest"
+	"tessera/internal/testclock"
 	"tessera/shared"
 )
 
 // testSecret is the HS256 key of every test server.
 var testSecret = []byte("test-secret-0123456789abcdef-0123456789")
 
-// clock is a settable clock for expiry tests.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Now().Truncate(time.Second)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // env is a real API handler on a real store of one kind.
 type env struct {
 	t       testing.TB
 	db      *store.DB
-	clock   *clock
+	clock   *testclock.Clock
 	tokens  *auth.Tokens
 	srv     *api.Server
 	handler http.Handler
@@ -60,7 +40,7 @@ type env struct {
 func newEnv(t testing.TB, kind store.Kind) *env {
 	t.Helper()
 	db := storetest.Open(t, kind)
-	c := newClock()
+	c := testclock.New()
 	db.Now = c.Now
 	tokens, err := auth.NewTokens(testSecret, 15*time.Minute, 24*time.Hour)
 	if err != nil {

@@ -83,32 +83,23 @@ func (t *Tokens) Issue(spec backend.TokenSpec) (string, backend.Claims, error) {
 		ExpiresAt: exp,
 		SessionID: spec.SessionID,
 	}
-	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, orderedClaims(c)).SignedString(t.secret)
+	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, signedClaims(c)).SignedString(t.secret)
 	if err != nil {
 		return "", backend.Claims{}, fmt.Errorf("sign token: %w", err)
 	}
 	return signed, c, nil
 }
 
-// orderedClaims is backend.Claims as golang-jwt signs it, in
-// Flask-JWT-Extended's field order.
-type orderedClaims struct {
-	Fresh     any    `json:"fresh"`
-	IssuedAt  int64  `json:"iat"`
-	JTI       string `json:"jti"`
-	Type      string `json:"type"`
-	Subject   string `json:"sub"`
-	NotBefore int64  `json:"nbf"`
-	ExpiresAt int64  `json:"exp"`
-	SessionID string `json:"sid,omitempty"`
-}
+// signedClaims is backend.Claims (whose fields are in Flask-JWT-Extended's
+// order) as golang-jwt signs it; the validation methods are unused.
+type signedClaims backend.Claims
 
-func (orderedClaims) GetExpirationTime() (*jwt.NumericDate, error) { return nil, nil }
-func (orderedClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return nil, nil }
-func (orderedClaims) GetNotBefore() (*jwt.NumericDate, error)      { return nil, nil }
-func (orderedClaims) GetIssuer() (string, error)                   { return "", nil }
-func (orderedClaims) GetSubject() (string, error)                  { return "", nil }
-func (orderedClaims) GetAudience() (jwt.ClaimStrings, error)       { return nil, nil }
+func (signedClaims) GetExpirationTime() (*jwt.NumericDate, error) { return nil, nil }
+func (signedClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return nil, nil }
+func (signedClaims) GetNotBefore() (*jwt.NumericDate, error)      { return nil, nil }
+func (signedClaims) GetIssuer() (string, error)                   { return "", nil }
+func (signedClaims) GetSubject() (string, error)                  { return "", nil }
+func (signedClaims) GetAudience() (jwt.ClaimStrings, error)       { return nil, nil }
 
 var errAlg = errors.New("alg not allowed")
 

@@ -17,26 +17,9 @@ import (
 
 	"tessera/backend/store"
 	"tessera/backend/store/storetest"
+	"tessera/internal/testclock"
 	"tessera/shared"
 )
-
-// testClock is a settable clock shared by the server's tokens and store.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // countingHandler counts the request log lines per path: what the server saw.
 type countingHandler struct {
@@ -68,7 +51,7 @@ func (h *countingHandler) count(path string) int {
 // testServer is a running Main.
 type testServer struct {
 	*Main
-	clock *testClock
+	clock *testclock.Clock
 	log   *countingHandler
 	url   string
 }
@@ -93,7 +76,7 @@ func mustRunMain(t *testing.T, kind store.Kind, env map[string]string) *testServ
 		t.Fatal(err)
 	}
 	log := &countingHandler{Handler: slog.NewTextHandler(io.Discard, nil), paths: map[string]int{}}
-	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	clock := testclock.New()
 	m := &Main{Config: cfg, Logger: slog.New(log), Now: clock.Now}
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatal(err)
