@@ -1,51 +1,53 @@
-"""Make and check tokens exactly as Flask-JWT-Extended 4.4 does, with PyJWT.
+"""Make and check tokens with Flask-JWT-Extended itself (Debian's
+python3-python-flask-jwt-extended, release 4.4).
 
     flaskjwt.py encode SECRET SUBJECT TYPE TTL_SECONDS   -> prints a token
-    flaskjwt.py decode SECRET TOKEN TYPE                 -> prints the claims as JSON
+    flaskjwt.py check SECRET TOKEN TYPE                  -> prints "STATUS BODY"
 
-The two functions follow flask_jwt_extended/tokens.py (_encode_jwt,
-_decode_jwt) and view_decorators.py (verify_token_type) of release 4.4.
+encode calls create_access_token / create_refresh_token. check sends the
+token in an Authorization header to a route guarded by @jwt_required()
+(TYPE access) or @jwt_required(refresh=True) (TYPE refresh), so the
+library's whole verification runs; the route answers the decoded claims.
 """
 import json
 import sys
-import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
-import jwt
-
-
-def encode(secret, identity, token_type, ttl):
-    now = datetime.now(timezone.utc)
-    token_data = {
-        "fresh": False,
-        "iat": now,
-        "jti": str(uuid.uuid4()),
-        "type": token_type,
-        "sub": identity,
-        "nbf": now,
-        "exp": now + timedelta(seconds=ttl),
-    }
-    return jwt.encode(token_data, secret, algorithm="HS256")
+from flask import Flask, jsonify
+from flask_jwt_extended import (JWTManager, create_access_token,
+                                create_refresh_token, get_jwt, jwt_required)
 
 
-def decode(secret, token, want_type):
-    decoded = jwt.decode(token, secret, algorithms=["HS256"], leeway=0,
-                         options={"verify_aud": False})
-    if "sub" not in decoded:
-        raise ValueError("Missing claim: sub")
-    decoded.setdefault("type", "access")
-    decoded.setdefault("fresh", False)
-    decoded.setdefault("jti", None)
-    if want_type == "refresh" and decoded["type"] == "access":
-        raise ValueError("Only refresh tokens are allowed")
-    if want_type == "access" and decoded["type"] == "refresh":
-        raise ValueError("Only non-refresh tokens are allowed")
-    return decoded
+def make_app(secret):
+    app = Flask(__name__)
+    app.config["JWT_SECRET_KEY"] = secret
+    app.config["JWT_TOKEN_LOCATION"] = ["headers", "query_string"]
+    JWTManager(app)
+
+    @app.route("/access")
+    @jwt_required()
+    def access():
+        return jsonify(get_jwt())
+
+    @app.route("/refresh", methods=["POST"])
+    @jwt_required(refresh=True)
+    def refresh():
+        return jsonify(get_jwt())
+
+    return app
 
 
 if __name__ == "__main__":
     cmd, secret = sys.argv[1], sys.argv[2]
+    app = make_app(secret)
     if cmd == "encode":
-        print(encode(secret, sys.argv[3], sys.argv[4], int(sys.argv[5])))
+        subject, typ, ttl = sys.argv[3], sys.argv[4], timedelta(seconds=int(sys.argv[5]))
+        with app.app_context():
+            make = create_refresh_token if typ == "refresh" else create_access_token
+            print(make(identity=subject, expires_delta=ttl))
     else:
-        print(json.dumps(decode(secret, sys.argv[3], sys.argv[4]), sort_keys=True))
+        token, typ = sys.argv[3], sys.argv[4]
+        client = app.test_client()
+        headers = {"Authorization": "Bearer " + token}
+        resp = client.post("/refresh", headers=headers) if typ == "refresh" else client.get("/access", headers=headers)
+        print(resp.status_code, json.dumps(resp.get_json(), sort_keys=True))

@@ -12,25 +12,26 @@ import (
 	"tessera/shared"
 )
 
-// pyjwt returns a function running testdata/flaskjwt.py, which makes and
-// checks tokens as Flask-JWT-Extended does on top of PyJWT. Without python3
-// and PyJWT the test skips, except under CI=true, where it fails.
-func pyjwt(t *testing.T) func(args ...string) (string, error) {
+// flaskJWT returns a function running testdata/flaskjwt.py, which makes and
+// checks tokens with Flask-JWT-Extended itself. Without python3 and the
+// library the test skips, except under CI=true, where it fails.
+func flaskJWT(t *testing.T) func(args ...string) (string, error) {
 	t.Helper()
-	// Debian's python3-jwt lands in the system interpreter, which may not
-	// be the first python3 on PATH.
+	// Debian's package lands in the system interpreter, which may not be
+	// the first python3 on PATH.
 	python := ""
 	for _, p := range []string{"/usr/bin/python3", "python3"} {
-		if exec.Command(p, "-c", "import jwt").Run() == nil {
+		if exec.Command(p, "-c", "import flask_jwt_extended").Run() == nil {
 			python = p
 			break
 		}
 	}
 	if python == "" {
+		const how = "apt-get install python3-flask python3-python-flask-jwt-extended"
 		if os.Getenv("CI") == "true" {
-			t.Fatal("python3 with PyJWT is needed under CI (apt-get install python3-jwt)")
+			t.Fatal("python3 with Flask-JWT-Extended is needed under CI: " + how)
 		}
-		t.Skip("python3 with PyJWT not found; install it with apt-get install python3-jwt")
+		t.Skip("python3 with Flask-JWT-Extended not found; install it with " + how)
 	}
 	return func(args ...string) (string, error) {
 		out, err := exec.Command(python, append([]string{"testdata/flaskjwt.py"}, args...)...).CombinedOutput()
@@ -38,13 +39,15 @@ func pyjwt(t *testing.T) func(args ...string) (string, error) {
 	}
 }
 
-// TestPyJWTCrossover: tokens from PyJWT in Flask-JWT-Extended's way work
-// here, and Tessera's tokens pass Flask-JWT-Extended's checks.
-func TestPyJWTCrossover(t *testing.T) {
-	run := pyjwt(t)
+// TestFlaskJWTExtendedCrossover: tokens made by Flask-JWT-Extended work
+// here, and Tessera's tokens pass Flask-JWT-Extended's @jwt_required.
+func TestFlaskJWTExtendedCrossover(t *testing.T) {
+	run := flaskJWT(t)
 	e := newEnv(t, store.SQLite)
-	// PyJWT stamps and checks tokens with the real clock: so does the server here.
-	e.tokens.Now, e.db.Now = time.Now, time.Now
+	// The library stamps and checks tokens with the real clock: so does the
+	// server here.
+	e.tokens.Now, e.db.Now, e.srv.Now = time.Now, time.Now, time.Now
+	e.handler = e.srv.Handler()
 	e.register("apple", "mango")
 	secret := string(testSecret)
 
@@ -54,6 +57,7 @@ func TestPyJWTCrossover(t *testing.T) {
 			t.Fatalf("encode: %v: %s", err, access)
 		}
 		checkJSON(t, e.do(req{method: "GET", path: "/api/user-data", header: bearer(access)}), 200, `{"user":"apple"}`)
+		checkJSON(t, e.do(req{method: "GET", path: "/api/user-data-v2?jwt=" + access}), 200, `{"id":1,"username":"apple"}`)
 		refresh, err := run("encode", secret, "apple", "refresh", "86400")
 		if err != nil {
 			t.Fatalf("encode: %v: %s", err, refresh)
@@ -73,20 +77,31 @@ func TestPyJWTCrossover(t *testing.T) {
 	t.Run("OKOurTokensThere", func(t *testing.T) {
 		pair := e.login("apple", "mango")
 		for typ, tok := range map[string]string{"access": pair.AccessToken, "refresh": pair.RefreshToken} {
-			out, err := run("decode", secret, tok, typ)
-			if err != nil {
+			out, err := run("check", secret, tok, typ)
+			if err != nil || !strings.HasPrefix(out, "200 ") {
 				t.Fatalf("Flask-JWT-Extended refuses our %s token: %v: %s", typ, err, out)
 			}
 			var claims map[string]any
-			if err := json.Unmarshal([]byte(out), &claims); err != nil {
+			if err := json.Unmarshal([]byte(strings.TrimPrefix(out, "200 ")), &claims); err != nil {
 				t.Fatal(err)
 			}
 			if claims["sub"] != "apple" || claims["type"] != typ || claims["fresh"] != false {
 				t.Fatalf("claims = %v", claims)
 			}
 		}
-		if out, err := run("decode", "another-secret-another-secret-0123", pair.AccessToken, "access"); err == nil {
-			t.Fatalf("decoded with another secret: %s", out)
+	})
+	t.Run("ErrSameRefusalsThere", func(t *testing.T) {
+		pair := e.login("apple", "mango")
+		for _, tt := range []struct{ tok, typ, want string }{
+			{pair.RefreshToken, "access", `422 {"msg": "Only non-refresh tokens are allowed"}`},
+			{pair.AccessToken, "refresh", `422 {"msg": "Only refresh tokens are allowed"}`},
+		} {
+			if out, _ := run("check", secret, tt.tok, tt.typ); out != tt.want {
+				t.Fatalf("Flask-JWT-Extended answered %s, want %s", out, tt.want)
+			}
+		}
+		if out, _ := run("check", "another-secret-another-secret-0123", pair.AccessToken, "access"); out != `422 {"msg": "Signature verification failed"}` {
+			t.Fatalf("with another secret: %s", out)
 		}
 	})
 }
