@@ -4,7 +4,7 @@ BIN    ?= bin/tessera
 # Brotli quality of app.wasm.br: 9 builds in seconds; `make build` uses 11.
 BROTLI ?= 9
 
-.PHONY: run build wasm test lint bench clean
+.PHONY: run build wasm test test-wasm lint bench clean
 
 ## run: build the browser app, then start the server on localhost:8080
 run: wasm
@@ -24,9 +24,19 @@ wasm:
 web/app.wasm.br web/app.wasm.gz: web/app.wasm
 	$(GO) run ./app/internal/wasmpack -brotli $(BROTLI) web/app.wasm
 
-## test: gofmt check, go vet, the wasm build, every test with the race detector
+## test: gofmt check, go vet, the wasm build, every test with the race detector,
+## and the browser-only code (the cross-tab lock) under Node.js
 test: lint wasm
 	$(GO) test -race -count=1 ./...
+	@$(MAKE) --no-print-directory test-wasm
+
+# The wasm-only tests run under Node.js through Go's go_js_wasm_exec.
+test-wasm:
+	@if command -v node >/dev/null 2>&1; then \
+	  PATH="$$PATH:$$($(GO) env GOROOT)/lib/wasm" GOOS=js GOARCH=wasm $(GO) test -count=1 ./shared/ && \
+	  PATH="$$PATH:$$($(GO) env GOROOT)/lib/wasm" GOOS=js GOARCH=wasm $(GO) test -count=1 -run 'WebLock|TokensRemoved' ./app/ui/; \
+	elif [ "$$CI" = true ]; then echo "test-wasm: Node.js is needed under CI"; exit 1; \
+	else echo "test-wasm: skipped, Node.js not found"; fi
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

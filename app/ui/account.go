@@ -97,6 +97,12 @@ func (c *accountPage) Render() app.UI {
 						),
 					)
 				}),
+				app.If(c.user != nil, func() app.UI {
+					return app.Ul().Class("account-links").Body(
+						app.Li().Body(app.A().ID("change-password-link").Href(PathPassword).Text("Change password")),
+						app.Li().Body(app.A().ID("sessions-link").Href(PathSessions).Text("See where you are signed in")),
+					)
+				}),
 			),
 	)
 }

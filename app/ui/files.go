@@ -98,7 +98,7 @@ func (c *filesPage) fail(ctx app.Context, err error, msg *string) {
 	if sessionEnded(err) {
 		if !c.ended {
 			c.ended = true
-			endSession(ctx, msgSessionEnded)
+			endSession(ctx, endedMessage(err))
 		}
 		return
 	}

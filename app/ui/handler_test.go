@@ -92,6 +92,8 @@ func TestHandlerServesManifestAndPages(t *testing.T) {
 		PathRegister: "page-register",
 		PathAccount:  "page-account",
 		PathFiles:    "page-files",
+		PathSessions: "page-sessions",
+		PathPassword: "page-password",
 	} {
 		code, body := get(t, h, path)
 		if code != http.StatusOK {
@@ -111,7 +113,7 @@ func TestHandlerServesManifestAndPages(t *testing.T) {
 	if code, _ := get(t, h, "/no-such-page"); code != http.StatusNotFound {
 		t.Errorf("unknown page: %d, want 404", code)
 	}
-	if len(Paths()) != 5 {
+	if len(Paths()) != 7 {
 		t.Errorf("Paths = %v", Paths())
 	}
 }

@@ -2,7 +2,14 @@
 
 package ui
 
-import "syscall/js"
+import (
+	"context"
+	"sync"
+	"syscall/js"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
 
 // newBlobURL copies data into a JavaScript Blob of type contentType and
 // returns an object URL ("blob:<origin>/<uuid>") for it. The URL names the
@@ -33,4 +40,259 @@ func saveBlobURL(u, name string) {
 	doc.Get("body").Call("appendChild", a)
 	a.Call("click")
 	a.Call("remove")
+}
+
+// refreshLockName is the Web Lock every tab of the app takes around a
+// refresh of the tokens (shared.WithSharedLock).
+const refreshLockName = "tessera-refresh"
+
+// tokensSettle is how long a tab keeps the refresh lock after it saved new
+// tokens. localStorage is not synchronized between a browser's processes:
+// another tab's copy is updated by a message that may arrive after the
+// lock is granted to that tab, which would then read the old tokens and
+// spend the retired refresh token. The caller does not wait for this; only
+// the tabs queued behind the refresh do.
+const tokensSettle = 200 * time.Millisecond
+
+// sharedLock runs fn while holding the Web Lock refreshLockName, which all
+// the app's tabs (and windows) of this browser profile share: a refresh in
+// one tab waits for a refresh in another to finish, and then finds the new
+// tokens in localStorage instead of spending the retired refresh token.
+//
+// Without the Web Locks API (an old browser, or a page that is not a secure
+// context: plain http other than localhost) fn runs at once.
+func sharedLock(ctx context.Context, fn func()) error {
+	return requestWebLock(ctx, webLocks(), refreshLockName, func() time.Duration {
+		before := tokenStore().Load()
+		fn()
+		if tokenStore().Load() != before {
+			return tokensSettle
+		}
+		return 0
+	})
+}
+
+// webLocks returns navigator.locks, or undefined when the API is missing.
+func webLocks() js.Value {
+	nav := js.Global().Get("navigator")
+	if nav.Type() != js.TypeObject {
+		return js.Undefined()
+	}
+	locks := nav.Get("locks")
+	if locks.Type() != js.TypeObject || locks.Get("request").Type() != js.TypeFunction {
+		return js.Undefined()
+	}
+	return locks
+}
+
+// States of a lock request.
+const (
+	lockWaiting   = iota // requested, not granted yet
+	lockHeld             // granted (or given up on the API): fn runs or has run
+	lockAbandoned        // ctx ended first: fn is never called
+)
+
+// requestWebLock calls locks.request(name, {signal}, callback) and runs fn
+// once the lock is granted, in a goroutine of its own: the callback never
+// blocks; it returns a Promise that is resolved when fn has returned, which
+// releases the lock. requestWebLock returns when fn has returned. When fn
+// returns a positive duration, the lock is held that much longer, but
+// requestWebLock does not wait for it.
+//
+// When ctx ends before the lock is granted, it returns ctx.Err() without
+// calling fn: the request is aborted, and should the lock be granted anyway
+// (the abort came too late, or AbortController is missing) the callback
+// resolves at once without calling fn. Once fn runs, requestWebLock waits
+// for it even if ctx ends. When locks is undefined, or the browser refuses
+// the request, fn runs without the lock.
+//
+// The js.Funcs are released when the request's promise settles: after that
+// the browser calls none of them.
+func requestWebLock(ctx context.Context, locks js.Value, name string, fn func() time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if locks.Type() != js.TypeObject {
+		fn()
+		return nil
+	}
+
+	var (
+		mu    sync.Mutex
+		state = lockWaiting
+	)
+	ran := make(chan struct{})     // closed when fn has returned
+	refused := make(chan struct{}) // closed when the request failed before the grant
+
+	var callback, executor, settled, failed js.Func
+	release := func() {
+		callback.Release()
+		executor.Release()
+		settled.Release()
+		failed.Release()
+	}
+	// executor is the Promise's executor: fn runs on a goroutine, and the
+	// promise (so the lock) is resolved after it.
+	executor = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		resolve := args[0]
+		go func() {
+			var linger time.Duration
+			defer func() {
+				close(ran)
+				if linger > 0 {
+					time.Sleep(linger)
+				}
+				resolve.Invoke()
+			}()
+			linger = fn()
+		}()
+		return nil
+	})
+	// callback is called by the browser when the lock is granted.
+	callback = js.FuncOf(func(js.Value, []js.Value) any {
+		mu.Lock()
+		abandoned := state == lockAbandoned
+		if !abandoned {
+			state = lockHeld
+		}
+		mu.Unlock()
+		if abandoned {
+			return nil // resolves at once: the lock is released
+		}
+		return js.Global().Get("Promise").New(executor)
+	})
+	settled = js.FuncOf(func(js.Value, []js.Value) any {
+		release()
+		return nil
+	})
+	failed = js.FuncOf(func(js.Value, []js.Value) any {
+		close(refused)
+		release()
+		return nil
+	})
+
+	var (
+		abort func()
+		args  = []any{name}
+	)
+	if ac := js.Global().Get("AbortController"); ac.Type() == js.TypeFunction {
+		ctrl := ac.New()
+		args = append(args, map[string]any{"signal": ctrl.Get("signal")})
+		abort = func() { ctrl.Call("abort") }
+	}
+	args = append(args, callback)
+	if !callLockRequest(locks, args, settled, failed) {
+		release()
+		app.Log("navigator.locks.request threw: refreshing without the lock shared by tabs")
+		fn()
+		return nil
+	}
+
+	select {
+	case <-ran:
+		return nil
+	case <-refused:
+		// Never granted (a SecurityError, say): go on without the lock.
+		mu.Lock()
+		s := state
+		state = lockHeld
+		mu.Unlock()
+		if s == lockHeld {
+			<-ran // cannot happen: a granted request settles after fn
+			return nil
+		}
+		app.Log("navigator.locks.request failed: refreshing without the lock shared by tabs")
+		fn()
+		return nil
+	case <-ctx.Done():
+		mu.Lock()
+		s := state
+		if s == lockWaiting {
+			state = lockAbandoned
+		}
+		mu.Unlock()
+		if s == lockHeld {
+			<-ran // fn is running; it sees ctx end too
+			return nil
+		}
+		if abort != nil {
+			abort()
+		}
+		return ctx.Err()
+	}
+}
+
+// callLockRequest calls locks.request(args...).then(settled, failed) and
+// reports whether it could: a JavaScript exception means no request.
+func callLockRequest(locks js.Value, args []any, settled, failed js.Func) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	locks.Call("request", args...).Call("then", settled, failed)
+	return true
+}
+
+// watchTokensRemoved calls fn, on a goroutine of its own, each time another
+// document of this origin (another tab) removes key from localStorage or
+// clears localStorage. signedOut tells whether that tab marked the removal
+// as an explicit sign-out (markKey, see LocalTokenStore.SetSigningOut); the
+// mark is read when the event comes, before the tab removes it. Calling
+// stop removes the listener.
+func watchTokensRemoved(key, markKey string, fn func(signedOut bool)) (stop func()) {
+	win := js.Global()
+	if win.Get("addEventListener").Type() != js.TypeFunction {
+		return func() {}
+	}
+	listener := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		if len(args) == 0 || !tokensRemoved(args[0], key) {
+			return nil
+		}
+		raw, ok := storageItem(args[0].Get("storageArea"), markKey)
+		signedOut := signingOutMarked(raw, ok, time.Now())
+		go fn(signedOut)
+		return nil
+	})
+	win.Call("addEventListener", "storage", listener)
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			win.Call("removeEventListener", "storage", listener)
+			listener.Release()
+		})
+	}
+}
+
+// storageItem is area.getItem(key); ok is false when there is none or the
+// browser refuses.
+func storageItem(area js.Value, key string) (value string, ok bool) {
+	defer func() {
+		if recover() != nil {
+			value, ok = "", false
+		}
+	}()
+	if area.Type() != js.TypeObject {
+		return "", false
+	}
+	v := area.Call("getItem", key)
+	if v.Type() != js.TypeString {
+		return "", false
+	}
+	return v.String(), true
+}
+
+// tokensRemoved reports whether the StorageEvent e removed key from
+// localStorage (a removeItem, or a clear, whose key is null).
+func tokensRemoved(e js.Value, key string) (removed bool) {
+	defer func() {
+		if recover() != nil { // reading localStorage can throw when it is disabled
+			removed = false
+		}
+	}()
+	k := e.Get("key")
+	if !k.IsNull() && (k.Type() != js.TypeString || k.String() != key || !e.Get("newValue").IsNull()) {
+		return false
+	}
+	return e.Get("storageArea").Equal(js.Global().Get("localStorage"))
 }

@@ -69,20 +69,49 @@ func navLink(path, label string, current bool) app.UI {
 	return a
 }
 
-// navBar is the top bar of the signed-in pages: Account, Files and a Sign
-// out button (#signout).
+// navBar is the top bar of the signed-in pages: Account, Files, Sessions
+// and a Sign out button (#signout). While it is shown it watches
+// localStorage: when another tab signs out (the tokens are removed), this
+// tab shows the sign-in page too.
 type navBar struct {
 	app.Compo
 
-	// Current is the name of the page showing the bar ("account", "files").
+	// Current is the name of the page showing the bar ("account", "files",
+	// "sessions"; another name highlights no link).
 	Current string
 
 	signingOut bool
 	mctx       app.Context
+	stopWatch  func()
 }
 
 func (n *navBar) OnMount(ctx app.Context) {
 	n.mctx = ctx
+	n.stopWatch = watchTokensRemoved(TokensKey, SigningOutKey, func(signedOut bool) {
+		ctx.Dispatch(func(ctx app.Context) { n.otherTabEnded(ctx, signedOut) })
+	})
+}
+
+func (n *navBar) OnDismount() {
+	if n.stopWatch != nil {
+		n.stopWatch()
+		n.stopWatch = nil
+	}
+}
+
+// otherTabEnded shows the sign-in page after another tab removed the
+// tokens, unless they are back already (a new sign-in there): "You signed
+// out in another tab" when that tab signed out, else the session ended
+// (revoked from elsewhere, or expired: that tab found out first).
+func (n *navBar) otherTabEnded(ctx app.Context, signedOut bool) {
+	if n.signingOut || api().SignedIn() {
+		return
+	}
+	msg := msgSessionEnded
+	if signedOut {
+		msg = msgOtherTabOut
+	}
+	endSession(ctx, msg)
 }
 
 func (n *navBar) Render() app.UI {
@@ -102,6 +131,7 @@ func (n *navBar) Render() app.UI {
 						Body(
 							app.Li().Body(navLink(PathAccount, "Account", n.Current == "account")),
 							app.Li().Body(navLink(PathFiles, "Files", n.Current == "files")),
+							app.Li().Body(navLink(PathSessions, "Sessions", n.Current == "sessions")),
 							app.Li().Body(
 								disable(app.Button().
 									ID("signout").
@@ -124,6 +154,10 @@ func (n *navBar) signOut(app.Context, app.Event) {
 	n.signingOut = true
 	ctx := n.mctx
 	ctx.Async(func() {
+		// The mark tells the other tabs, which see the tokens go, that
+		// this is a sign-out.
+		tokenStore().SetSigningOut(true)
+		defer tokenStore().SetSigningOut(false)
 		err := api().Logout(ctx)
 		tokenStore().Clear() // Logout clears it too; make sure even if it panicked half-way
 		ctx.Dispatch(func(ctx app.Context) {

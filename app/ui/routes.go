@@ -19,13 +19,15 @@ const (
 	PathRegister = "/register"
 	PathAccount  = "/account"
 	PathFiles    = "/files"
+	PathSessions = "/sessions"
+	PathPassword = "/password"
 )
 
 // Paths returns every path the app routes. The server must send these
 // (GET) to the handler returned by NewHandler so that deep links and
 // reloads are prerendered instead of answered with 404.
 func Paths() []string {
-	return []string{PathHome, PathSignIn, PathRegister, PathAccount, PathFiles}
+	return []string{PathHome, PathSignIn, PathRegister, PathAccount, PathFiles, PathSessions, PathPassword}
 }
 
 // Register registers the app's routes with go-app. Call it once, before
@@ -38,4 +40,6 @@ func Register() {
 	app.Route(PathRegister, func() app.Composer { return &authPage{Mode: modeRegister} })
 	app.Route(PathAccount, func() app.Composer { return &accountPage{} })
 	app.Route(PathFiles, func() app.Composer { return &filesPage{} })
+	app.Route(PathSessions, func() app.Composer { return &sessionsPage{} })
+	app.Route(PathPassword, func() app.Composer { return &passwordPage{} })
 }

@@ -15,6 +15,8 @@ import (
 // User-facing messages shown on the sign-in page after a redirect.
 const (
 	msgSessionEnded   = "Your session has ended. Please sign in again."
+	msgEndedElsewhere = "Your session was ended from another device or tab. Please sign in again."
+	msgOtherTabOut    = "You signed out in another tab."
 	msgSignedOut      = "You have signed out."
 	msgSignedOutLocal = "You have signed out on this device, but Tessera could not be reached to end the session on the server."
 	msgSignInFirst    = "Please sign in to continue."
@@ -30,7 +32,10 @@ var (
 // api returns the app's one API client, created on first use. Its base URL
 // is the page's origin (net/http in wasm uses fetch, which needs absolute
 // URLs) and its tokens live in localStorage. Each silent refresh is
-// recorded for the account page.
+// recorded for the account page. Refreshes hold a lock shared by the
+// app's tabs (sharedLock, the Web Locks API): a tab that finds the tokens
+// renewed by another tab adopts them instead of spending the refresh token
+// again, which the server would take for a stolen token.
 func api() *shared.Client {
 	clientOnce.Do(func() {
 		tokens = NewLocalTokenStore(TokensKey)
@@ -38,6 +43,7 @@ func api() *shared.Client {
 			shared.WithOnRefresh(func(shared.TokenPair) {
 				tokens.SetRenewedAt(time.Now())
 			}),
+			shared.WithSharedLock(sharedLock),
 		)
 	})
 	return apiClient
@@ -96,7 +102,7 @@ func takeReturnTo(def string) string {
 	path := flash.returnTo
 	flash.returnTo = ""
 	switch path {
-	case PathAccount, PathFiles:
+	case PathAccount, PathFiles, PathSessions, PathPassword:
 		return path
 	}
 	return def
@@ -165,12 +171,23 @@ func sessionEnded(err error) bool {
 	return false
 }
 
+// endedMessage is what the sign-in page tells the user when err (for which
+// sessionEnded is true) ended the session: the server revoked it (signed
+// out from another device or tab, a password change, ...), or it ended
+// otherwise (expiry, say).
+func endedMessage(err error) string {
+	if shared.ErrorCode(err) == shared.CodeTokenRevoked {
+		return msgEndedElsewhere
+	}
+	return msgSessionEnded
+}
+
 // handleAPIError handles the error of a protected call: when the session
 // is over it ends it (redirect to sign-in) and reports ended; otherwise it
 // returns the message to show.
 func handleAPIError(ctx app.Context, err error) (msg string, ended bool) {
 	if sessionEnded(err) {
-		endSession(ctx, msgSessionEnded)
+		endSession(ctx, endedMessage(err))
 		return "", true
 	}
 	return errorMessage(err), false

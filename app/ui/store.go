@@ -14,9 +14,14 @@ import (
 
 // Keys of the app's entries in the browser's localStorage.
 const (
-	TokensKey    = "tessera.tokens"     // JSON shared.TokenPair
-	RenewedAtKey = "tessera.renewed_at" // RFC 3339 time of the last silent refresh
+	TokensKey     = "tessera.tokens"      // JSON shared.TokenPair
+	RenewedAtKey  = "tessera.renewed_at"  // RFC 3339 time of the last silent refresh
+	SigningOutKey = "tessera.signing_out" // RFC 3339 time a sign-out began, while it runs
 )
+
+// signingOutFresh is how long a SigningOutKey mark counts: one left behind
+// by a tab closed during its sign-out must not speak for a later end.
+const signingOutFresh = 30 * time.Second
 
 // storageArea is the part of the Web Storage API the token store uses.
 // Methods return an error when the browser refuses (storage disabled,
@@ -150,6 +155,45 @@ func (s *LocalTokenStore) SetRenewedAt(t time.Time) {
 	if err != nil {
 		s.fallBack()
 	}
+}
+
+// SetSigningOut marks (on) or unmarks an explicit sign-out in this tab. The
+// mark is set before the tokens are removed and removed after, so that the
+// other tabs, seeing the tokens go, can tell "you signed out in another
+// tab" from a session that ended (see signingOutMarked).
+func (s *LocalTokenStore) SetSigningOut(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.memOnly {
+		return
+	}
+	if on {
+		_ = s.area.setItem(s.signingOutKey(), time.Now().UTC().Format(time.RFC3339Nano))
+	} else {
+		_ = s.area.removeItem(s.signingOutKey())
+	}
+}
+
+// signingOutMarked reports whether raw, the value of the SigningOutKey
+// entry (ok: present), marks a sign-out begun lately, as of now.
+func signingOutMarked(raw string, ok bool, now time.Time) bool {
+	if !ok {
+		return false
+	}
+	t, err := time.Parse(time.RFC3339Nano, raw)
+	if err != nil {
+		return false
+	}
+	age := now.Sub(t)
+	return age > -signingOutFresh && age < signingOutFresh
+}
+
+// signingOutKey is the key of the sign-out mark next to the tokens.
+func (s *LocalTokenStore) signingOutKey() string {
+	if s.key == TokensKey {
+		return SigningOutKey
+	}
+	return s.key + ".signing_out"
 }
 
 // renewKey is the key of the refresh time next to the tokens.

@@ -117,3 +117,43 @@ func TestLocalTokenStoreOutsideBrowser(t *testing.T) {
 		t.Errorf("Load = %+v, want %+v", got, p)
 	}
 }
+
+func TestSigningOutMark(t *testing.T) {
+	area := newMemArea()
+	s := newTokenStore(TokensKey, area)
+	s.Save(shared.TokenPair{AccessToken: "a", RefreshToken: "r"})
+	s.SetSigningOut(true)
+	raw, ok := area.items[SigningOutKey]
+	if !ok {
+		t.Fatalf("no %s entry after SetSigningOut(true): %v", SigningOutKey, area.items)
+	}
+	// Another tab reads it while the tokens go.
+	now := time.Now()
+	if !signingOutMarked(raw, ok, now) {
+		t.Errorf("signingOutMarked(%q) = false just after the mark", raw)
+	}
+	s.Clear() // the mark outlives Clear: it is removed after the sign-out
+	if _, ok := area.items[SigningOutKey]; !ok {
+		t.Error("Clear removed the sign-out mark")
+	}
+	s.SetSigningOut(false)
+	if len(area.items) != 0 {
+		t.Errorf("left after the sign-out: %v", area.items)
+	}
+
+	for _, tt := range []struct {
+		raw  string
+		ok   bool
+		want bool
+	}{
+		{"", false, false},
+		{"garbage", true, false},
+		{now.Add(-time.Second).UTC().Format(time.RFC3339Nano), true, true},
+		{now.Add(-time.Minute).UTC().Format(time.RFC3339Nano), true, false}, // left by a closed tab
+		{now.Add(time.Hour).UTC().Format(time.RFC3339Nano), true, false},
+	} {
+		if got := signingOutMarked(tt.raw, tt.ok, now); got != tt.want {
+			t.Errorf("signingOutMarked(%q, %v) = %v, want %v", tt.raw, tt.ok, got, tt.want)
+		}
+	}
+}

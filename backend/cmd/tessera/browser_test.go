@@ -105,6 +105,15 @@ func (h warnOnly) Handle(ctx context.Context, r slog.Record) error {
 // errors are logged at the end of the test.
 func mustRunRealClockMain(t *testing.T, env map[string]string) *testServer {
 	t.Helper()
+	s, _ := runRealClockMain(t, env)
+	return s
+}
+
+// runRealClockMain is mustRunRealClockMain that also returns the buffer of
+// the server's warnings and errors (text lines), for tests that look for
+// one.
+func runRealClockMain(t *testing.T, env map[string]string) (*testServer, *syncBuffer) {
+	t.Helper()
 	vars := map[string]string{
 		"ADDR":        "127.0.0.1:0",
 		"DATA_DIR":    t.TempDir(),
@@ -132,7 +141,7 @@ func mustRunRealClockMain(t *testing.T, env map[string]string) *testServer {
 			t.Logf("server warnings and errors:\n%s", s)
 		}
 	})
-	return &testServer{Main: m, log: log, url: "http://" + m.Addr()}
+	return &testServer{Main: m, log: log, url: "http://" + m.Addr()}, warnings
 }
 
 // writePNG writes a w×h PNG of coloured tiles to path.
@@ -187,7 +196,15 @@ type tab struct {
 // with a screenshot when the test failed.
 func newTab(t *testing.T, browserCtx context.Context, shots string) *tab {
 	t.Helper()
-	ctx, cancelTab := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
+	return openTab(t, browserCtx, shots, chromedp.WithNewBrowserContext())
+}
+
+// openTab opens a tab made by chromedp.NewContext(parent, opts...): given
+// the context of another tab and no option, a second tab of that tab's
+// browser context (same localStorage, same Web Locks). See newTab.
+func openTab(t *testing.T, parent context.Context, shots string, opts ...chromedp.ContextOption) *tab {
+	t.Helper()
+	ctx, cancelTab := chromedp.NewContext(parent, opts...)
 	ctx, cancelTimeout := context.WithTimeout(ctx, tabTimeout)
 	tb := &tab{t: t, ctx: ctx, shots: shots}
 	if err := chromedp.Do(ctx); err != nil { // opens the tab
@@ -385,17 +402,12 @@ func jwtExpiry(t *testing.T, token string) time.Time {
 	return time.Unix(claims.Exp, 0)
 }
 
-// TestBrowser drives the app in headless Chromium against the real server.
-func TestBrowser(t *testing.T) {
-	exe := requireBrowser(t)
-	s := mustRunRealClockMain(t, map[string]string{"ACCESS_TOKEN_TTL": accessTTL.String()})
-	const pngW, pngH = 96, 64
-	writePNG(t, filepath.Join(s.Config.FilesDir, "mosaic.png"), pngW, pngH)
-	if err := os.WriteFile(filepath.Join(s.Config.FilesDir, "notes.txt"), []byte("tessera\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	shots := screenshotDir(t)
-
+// startBrowser starts a headless Chromium with a profile of its own (a new
+// user-data-dir) and returns its browser context; the browser is bound by
+// browserTimeout and stopped when the test ends. Its output is logged when
+// the test fails.
+func startBrowser(t *testing.T, exe string) context.Context {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), browserTimeout)
 	t.Cleanup(cancel)
 	chromeOut := &syncBuffer{}
@@ -433,6 +445,21 @@ func TestBrowser(t *testing.T) {
 		}
 		t.Logf("Chromium output:\n%s", strings.Join(lines, ""))
 	})
+	return browserCtx
+}
+
+// TestBrowser drives the app in headless Chromium against the real server.
+func TestBrowser(t *testing.T) {
+	exe := requireBrowser(t)
+	s := mustRunRealClockMain(t, map[string]string{"ACCESS_TOKEN_TTL": accessTTL.String()})
+	const pngW, pngH = 96, 64
+	writePNG(t, filepath.Join(s.Config.FilesDir, "mosaic.png"), pngW, pngH)
+	if err := os.WriteFile(filepath.Join(s.Config.FilesDir, "notes.txt"), []byte("tessera\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	shots := screenshotDir(t)
+
+	browserCtx := startBrowser(t, exe)
 
 	// OKJourney: register, see the account, see an image of the files page,
 	// outlive the access token, reload (silent refresh), sign out.
