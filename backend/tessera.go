@@ -17,6 +17,10 @@ type User struct {
 	Name      string
 	Password  string // bcrypt hash
 	CreatedAt time.Time
+	// TokensValidAfter, when set, revokes the user's tokens that carry no
+	// session (made by the seed's Flask app) issued at or before it: set by
+	// a password change and by a global logout.
+	TokensValidAfter time.Time
 }
 
 // Error is an error the API can show to a client: Code is one of the
@@ -94,9 +98,10 @@ type UserStore interface {
 
 // Blocklist keeps revoked token ids until the tokens expire.
 type Blocklist interface {
-	// RevokeToken records jti as revoked until expiresAt. Revoking a jti
-	// twice is not an error.
-	RevokeToken(ctx context.Context, jti, typ string, expiresAt time.Time) error
+	// RevokeToken records jti as revoked until expiresAt and reports whether
+	// this call revoked it (false: it was revoked already, which is not an
+	// error).
+	RevokeToken(ctx context.Context, jti, typ string, expiresAt time.Time) (bool, error)
 	// IsTokenRevoked reports whether jti was revoked.
 	IsTokenRevoked(ctx context.Context, jti string) (bool, error)
 }
@@ -154,8 +159,13 @@ const (
 
 // SessionStore keeps sessions.
 type SessionStore interface {
-	// CreateSession inserts s (ID set by the caller).
-	CreateSession(ctx context.Context, s *Session) error
+	// CreateSession inserts s (ID set by the caller). When passwordHash is
+	// not empty, it does so only while the user's password hash still is
+	// passwordHash, in one transaction with a lock on the user's row, so a
+	// sign-in that checked the old password cannot outlive a password change
+	// that happened meanwhile; otherwise it returns an error wrapping
+	// ErrConflict.
+	CreateSession(ctx context.Context, s *Session, passwordHash string) error
 	// SessionByID returns a session or an error wrapping ErrNotFound.
 	SessionByID(ctx context.Context, id string) (*Session, error)
 	// ListSessions returns the user's active sessions at now, newest first.
@@ -168,8 +178,12 @@ type SessionStore interface {
 	// with every other rotation of that session, and returns the outcome and
 	// the session as it is afterwards. On Rotated, newJTI is current.
 	RotateRefresh(ctx context.Context, id, jti, newJTI string, now time.Time, grace time.Duration) (RotateOutcome, *Session, error)
-	// SetPassword replaces the user's password hash.
-	SetPassword(ctx context.Context, userID int64, hash string) error
+	// SetPassword replaces the user's password hash and revokes, as of now,
+	// the user's tokens that carry no session (see User.TokensValidAfter).
+	SetPassword(ctx context.Context, userID int64, hash string, now time.Time) error
+	// RevokeTokensWithoutSession revokes, as of now, the user's tokens that
+	// carry no session (see User.TokensValidAfter).
+	RevokeTokensWithoutSession(ctx context.Context, userID int64, now time.Time) error
 	// PurgeSessions deletes sessions that ended (revoked, past their
 	// lifetime, or unused since idleBefore) before now, and returns how many.
 	PurgeSessions(ctx context.Context, now, idleBefore time.Time) (int64, error)

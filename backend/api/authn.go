@@ -145,5 +145,9 @@ func (s *Server) authenticate(r *http.Request, kind tokenKind) (*principal, erro
 		// The name now belongs to another account than the session's.
 		return nil, errRevoked
 	}
+	if p.session == nil && !p.user.TokensValidAfter.IsZero() && claims.IssuedAt <= p.user.TokensValidAfter.Unix() {
+		// Issued before a password change or a global logout.
+		return nil, errRevoked
+	}
 	return p, nil
 }

@@ -50,6 +50,12 @@ func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, errFileNotFound)
 		return
 	}
+	// Only regular files: no directory listings, and no FIFO or device,
+	// whose open could block forever. Stat before Open for that reason.
+	if info, err := s.Files.Stat(name); err != nil || !info.Mode().IsRegular() {
+		s.error(w, r, errFileNotFound)
+		return
+	}
 	f, err := s.Files.Open(name)
 	if err != nil {
 		s.error(w, r, errFileNotFound)
@@ -58,7 +64,7 @@ func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) {
 	defer f.Close()
 	info, err := f.Stat()
 	if err != nil || !info.Mode().IsRegular() {
-		s.error(w, r, errFileNotFound) // no directory listings
+		s.error(w, r, errFileNotFound)
 		return
 	}
 	ctype := contentType(name)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"tessera/shared"
@@ -45,6 +46,10 @@ func TestFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 		if err := os.Symlink("notes.txt", filepath.Join(e.files, "inside.txt")); err != nil {
+			t.Fatal(err)
+		}
+		// A FIFO would block an open forever: it must be refused before.
+		if err := syscall.Mkfifo(filepath.Join(e.files, "pipe"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 
@@ -132,6 +137,7 @@ func TestFiles(t *testing.T) {
 			"/api/files/escapedir/secret.txt",
 			"/api/files/..\\secret.txt",
 			"/api/files/./notes.txt",
+			"/api/files/pipe",
 		} {
 			t.Run("ErrNotFound"+path, func(t *testing.T) {
 				// Build the URL by hand: NewRequest would resolve dot segments

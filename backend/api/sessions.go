@@ -96,7 +96,7 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request) {
 	}
 	hash, err := s.Passwords.Hash(next)
 	if err == nil {
-		err = s.Store.SetPassword(r.Context(), p.user.ID, hash)
+		err = s.Store.SetPassword(r.Context(), p.user.ID, hash, s.now())
 	}
 	if err == nil {
 		sid := p.claims.SessionID

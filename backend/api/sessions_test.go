@@ -337,3 +337,85 @@ func TestRotationOff(t *testing.T) {
 	checkJSON(t, e.do(req{method: "DELETE", path: "/api/logout", header: bearer(p.AccessToken)}), 200, "")
 	e.dead(t, p.RefreshToken, true)
 }
+
+// TestTokensWithoutSession covers tokens made by the seed's Flask app (no
+// "sid"): revoked one by one, swept by a password change or a global
+// logout, and exchanged for a session only once.
+func TestTokensWithoutSession(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.register("apple", "mango")
+		flask := func(typ string, ttl time.Duration) string {
+			return encodeJWT(t, testSecret, hs256, flaskClaims("apple", typ, e.clock.Now(), ttl))
+		}
+		t.Run("OKOneSessionPerRefreshToken", func(t *testing.T) {
+			srv := httptest.NewServer(e.handler)
+			defer srv.Close()
+			refresh := flask("refresh", 24*time.Hour)
+			codes := make(chan int, 8)
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for range 8 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					r, _ := http.NewRequest("POST", srv.URL+"/api/refresh", nil)
+					r.Header.Set("Authorization", "Bearer "+refresh)
+					resp, err := http.DefaultClient.Do(r)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					resp.Body.Close()
+					codes <- resp.StatusCode
+				}()
+			}
+			close(start)
+			wg.Wait()
+			close(codes)
+			count := map[int]int{}
+			for c := range codes {
+				count[c]++
+			}
+			if count[200] != 1 || count[401] != 7 {
+				t.Fatalf("statuses = %v, want one 200 and seven 401", count)
+			}
+		})
+		t.Run("OKSweptByGlobalLogout", func(t *testing.T) {
+			access, refresh := flask("access", 15*time.Minute), flask("refresh", 24*time.Hour)
+			session := e.login("apple", "mango")
+			e.clock.Advance(time.Second)
+			checkJSON(t, e.do(req{method: "DELETE", path: "/api/logout?scope=global", header: bearer(session.AccessToken)}), 200, "")
+			e.dead(t, access, false)
+			e.dead(t, refresh, true)
+			e.clock.Advance(time.Second)
+			e.alive(t, flask("access", 15*time.Minute)) // issued afterwards
+		})
+		t.Run("OKSweptByPasswordChange", func(t *testing.T) {
+			access, refresh := flask("access", 15*time.Minute), flask("refresh", 24*time.Hour)
+			session := e.login("apple", "mango")
+			e.clock.Advance(time.Second)
+			body, _ := json.Marshal(shared.PasswordChange{CurrentPassword: "mango", NewPassword: "papaya"})
+			checkJSON(t, e.do(req{method: "POST", path: "/api/password", body: string(body), header: bearer(session.AccessToken)}), 200, "")
+			e.dead(t, access, false)
+			e.dead(t, refresh, true)
+			e.alive(t, session.AccessToken)
+		})
+	})
+}
+
+// TestOddInputNeverFails500: inputs that reach the database as text.
+func TestOddInputNeverFails500(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		e.register("apple", "mango")
+		checkMsg(t, e.do(req{method: "POST", path: "/api/login", body: `{"username":"ab\u0000c","password":"secret1"}`}), 401, "Incorrect password or username", shared.CodeBadCredentials)
+		checkMsg(t, e.do(req{method: "POST", path: "/api/login", body: creds(strings.Repeat("x", 10000), "secret1")}), 401, "Incorrect password or username", shared.CodeBadCredentials)
+		nul := encodeJWT(t, testSecret, hs256, flaskClaims("ap\x00ple", "access", e.clock.Now(), time.Minute))
+		checkMsg(t, e.do(req{method: "GET", path: "/api/user-data", header: bearer(nul)}), 422, "Invalid claim: sub", shared.CodeMalformedToken)
+		// The scope is checked after the token, in the contract's order.
+		w := e.do(req{method: "DELETE", path: "/api/logout?scope=bad"})
+		if w.Code != 401 {
+			t.Fatalf("logout?scope=bad without a token = %d, want 401", w.Code)
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -16,7 +17,9 @@ import (
 const maxUserAgent = 256
 
 // startSession opens a session for user (a sign-in, or the first refresh of
-// a token made by the seed's app) and issues its token pair.
+// a token made by the seed's app) and issues its token pair. It fails with
+// an error wrapping backend.ErrConflict when the user's password is no
+// longer user.Password: it changed since the caller checked it.
 func (s *Server) startSession(r *http.Request, user *backend.User) (shared.TokenPair, error) {
 	now := s.now()
 	ua := r.UserAgent()
@@ -32,7 +35,7 @@ func (s *Server) startSession(r *http.Request, user *backend.User) (shared.Token
 		UserAgent:  ua,
 		RefreshJTI: uuid.NewString(),
 	}
-	if err := s.Store.CreateSession(r.Context(), sess); err != nil {
+	if err := s.Store.CreateSession(r.Context(), sess, user.Password); err != nil {
 		return shared.TokenPair{}, err
 	}
 	return s.issuePair(user.Name, sess, sess.RefreshJTI)
@@ -78,8 +81,18 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 		pair.AccessToken, err = s.issue(backend.TokenSpec{Subject: p.user.Name, Type: backend.AccessToken, SessionID: p.claims.SessionID, NotAfter: sessionEnd(p.session)})
 	case p.session == nil:
 		// A token of the seed's app: retire it and start a proper session.
-		if err = s.Store.RevokeToken(r.Context(), p.claims.JTI, p.claims.Type, time.Unix(p.claims.ExpiresAt, 0)); err == nil {
+		// Only the request that retires it gets one: concurrent ones are
+		// refused, as for any revoked token.
+		var retired bool
+		retired, err = s.Store.RevokeToken(r.Context(), p.claims.JTI, p.claims.Type, time.Unix(p.claims.ExpiresAt, 0))
+		switch {
+		case err == nil && !retired:
+			err = errRevoked
+		case err == nil:
 			pair, err = s.startSession(r, p.user)
+			if errors.Is(err, backend.ErrConflict) {
+				err = errRevoked // the password changed meanwhile
+			}
 		}
 	default:
 		pair, err = s.rotate(r, p)
@@ -122,14 +135,14 @@ func sessionEnd(sess *backend.Session) time.Time {
 // ?scope=global all of them. A token without a session is revoked alone, as
 // the seed does.
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
-	scope := r.URL.Query().Get("scope")
-	if scope != "" && scope != "others" && scope != "global" {
-		s.error(w, r, backend.Errorf(shared.CodeInvalidScope, "scope must be others or global"))
-		return
-	}
 	p, err := s.authenticate(r, anyToken)
 	if err != nil {
 		s.error(w, r, err)
+		return
+	}
+	scope := r.URL.Query().Get("scope")
+	if scope != "" && scope != "others" && scope != "global" {
+		s.error(w, r, backend.Errorf(shared.CodeInvalidScope, "scope must be others or global"))
 		return
 	}
 	ctx, now, uid := r.Context(), s.now(), p.user.ID
@@ -139,11 +152,14 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 		_, err = s.Store.RevokeSessions(ctx, uid, sid, sid != "", backend.ReasonLogoutOthers, now)
 	case scope == "global":
 		_, err = s.Store.RevokeSessions(ctx, uid, "", false, backend.ReasonLogoutGlobal, now)
+		if err == nil {
+			err = s.Store.RevokeTokensWithoutSession(ctx, uid, now)
+		}
 	case sid != "":
 		_, err = s.Store.RevokeSessions(ctx, uid, sid, false, backend.ReasonLogout, now)
 	}
 	if err == nil && sid == "" && scope != "others" {
-		err = s.Store.RevokeToken(ctx, p.claims.JTI, p.claims.Type, time.Unix(p.claims.ExpiresAt, 0))
+		_, err = s.Store.RevokeToken(ctx, p.claims.JTI, p.claims.Type, time.Unix(p.claims.ExpiresAt, 0))
 	}
 	if err != nil {
 		s.error(w, r, err)

@@ -105,22 +105,35 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	var hash string
-	user, err := s.Store.UserByName(r.Context(), norm.NFC.String(c.Username))
-	switch {
-	case err == nil:
-		hash = user.Password
-	case !errors.Is(err, backend.ErrNotFound):
-		s.error(w, r, err)
-		return
+	var (
+		hash string
+		user *backend.User
+	)
+	// A name register would refuse cannot exist: it is not looked up (a NUL
+	// byte, say, is no name), but still costs the same bcrypt comparison.
+	if name := norm.NFC.String(c.Username); validUsername(name) && utf8.RuneCountInString(name) <= maxUsernameRunes {
+		user, err = s.Store.UserByName(r.Context(), name)
+		switch {
+		case err == nil:
+			hash = user.Password
+		case errors.Is(err, backend.ErrNotFound):
+			user = nil
+		default:
+			s.error(w, r, err)
+			return
+		}
 	}
+	badCredentials := backend.Errorf(shared.CodeBadCredentials, "Incorrect password or username")
 	// An unknown name still costs one bcrypt comparison (Check with an empty
 	// hash), so the answer does not tell which names exist.
 	if !s.Passwords.Check(hash, c.Password) || user == nil {
-		s.error(w, r, backend.Errorf(shared.CodeBadCredentials, "Incorrect password or username"))
+		s.error(w, r, badCredentials)
 		return
 	}
 	pair, err := s.startSession(r, user)
+	if errors.Is(err, backend.ErrConflict) {
+		err = badCredentials // the password changed while it was checked
+	}
 	if err != nil {
 		s.error(w, r, err)
 		return

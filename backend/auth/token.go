@@ -170,6 +170,12 @@ func (t *Tokens) Verify(token string) (backend.Claims, error) {
 		}
 		c.SessionID = sid
 	}
+	// Claims are looked up in the database: a NUL byte is never a name or id.
+	for name, v := range map[string]string{"sub": c.Subject, "jti": c.JTI, "sid": c.SessionID} {
+		if strings.ContainsRune(v, 0) {
+			return backend.Claims{}, backend.Errorf(shared.CodeMalformedToken, "Invalid claim: %s", name)
+		}
+	}
 	if jc.IssuedAt != nil {
 		c.IssuedAt = jc.IssuedAt.Unix()
 	}

@@ -19,12 +19,17 @@ type blockRow struct {
 }
 
 // RevokeToken implements backend.Blocklist.
-func (s *DB) RevokeToken(ctx context.Context, jti, typ string, expiresAt time.Time) error {
+func (s *DB) RevokeToken(ctx context.Context, jti, typ string, expiresAt time.Time) (bool, error) {
 	row := &blockRow{JTI: jti, Type: typ, CreatedAt: s.Now().UTC(), ExpiresAt: expiresAt.UTC()}
-	if _, err := s.bun.NewInsert().Model(row).On("CONFLICT (jti) DO NOTHING").Exec(ctx); err != nil {
-		return fmt.Errorf("revoke token: %w", err)
+	res, err := s.bun.NewInsert().Model(row).On("CONFLICT (jti) DO NOTHING").Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("revoke token: %w", err)
 	}
-	return nil
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("revoke token: %w", err)
+	}
+	return n == 1, nil
 }
 
 // IsTokenRevoked implements backend.Blocklist.

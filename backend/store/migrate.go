@@ -92,6 +92,11 @@ var migrations = []migration{
 			`CREATE INDEX sessions_expires_at ON sessions (expires_at)`,
 		},
 	},
+	{
+		version:  3,
+		sqlite:   []string{`ALTER TABLE users ADD COLUMN tokens_valid_after TIMESTAMP`},
+		postgres: []string{`ALTER TABLE users ADD COLUMN tokens_valid_after TIMESTAMPTZ`},
+	},
 }
 
 func migrate(ctx context.Context, db *bun.DB) error {

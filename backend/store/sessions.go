@@ -55,8 +55,26 @@ func utcOrZero(t time.Time) time.Time {
 }
 
 // CreateSession implements backend.SessionStore.
-func (s *DB) CreateSession(ctx context.Context, sess *backend.Session) error {
-	if _, err := s.bun.NewInsert().Model(rowOf(sess)).Exec(ctx); err != nil {
+func (s *DB) CreateSession(ctx context.Context, sess *backend.Session, passwordHash string) error {
+	err := s.bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if passwordHash != "" {
+			var current string
+			q := tx.NewSelect().Model((*userRow)(nil)).Column("password").Where("id = ?", sess.UserID)
+			if s.bun.Dialect().Name() == dialect.PG {
+				q = q.For("UPDATE")
+			}
+			err := q.Scan(ctx, &current)
+			if errors.Is(err, sql.ErrNoRows) || err == nil && current != passwordHash {
+				return fmt.Errorf("password of user %d changed: %w", sess.UserID, backend.ErrConflict)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		_, err := tx.NewInsert().Model(rowOf(sess)).Exec(ctx)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("create session: %w", err)
 	}
 	return nil
@@ -166,13 +184,24 @@ func (s *DB) RotateRefresh(ctx context.Context, id, jti, newJTI string, now time
 }
 
 // SetPassword implements backend.SessionStore.
-func (s *DB) SetPassword(ctx context.Context, userID int64, hash string) error {
-	res, err := s.bun.NewUpdate().Model((*userRow)(nil)).Set("password = ?", hash).Where("id = ?", userID).Exec(ctx)
+func (s *DB) SetPassword(ctx context.Context, userID int64, hash string, now time.Time) error {
+	res, err := s.bun.NewUpdate().Model((*userRow)(nil)).
+		Set("password = ?", hash).
+		Set("tokens_valid_after = ?", now.UTC()).
+		Where("id = ?", userID).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("set password: %w", err)
 	}
 	if n, err := res.RowsAffected(); err == nil && n == 0 {
 		return fmt.Errorf("set password of user %d: %w", userID, backend.ErrNotFound)
+	}
+	return nil
+}
+
+// RevokeTokensWithoutSession implements backend.SessionStore.
+func (s *DB) RevokeTokensWithoutSession(ctx context.Context, userID int64, now time.Time) error {
+	if _, err := s.bun.NewUpdate().Model((*userRow)(nil)).Set("tokens_valid_after = ?", now.UTC()).Where("id = ?", userID).Exec(ctx); err != nil {
+		return fmt.Errorf("revoke tokens without session: %w", err)
 	}
 	return nil
 }

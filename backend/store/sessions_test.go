@@ -39,7 +39,7 @@ func newSession(tb testing.TB, db *store.DB, userID int64, id string, created ti
 		UserAgent:  "agent " + id,
 		RefreshJTI: id + "-r0",
 	}
-	if err := db.CreateSession(context.Background(), s); err != nil {
+	if err := db.CreateSession(context.Background(), s, ""); err != nil {
 		tb.Fatalf("CreateSession(%s): %v", id, err)
 	}
 	return s
@@ -48,7 +48,7 @@ func newSession(tb testing.TB, db *store.DB, userID int64, id string, created ti
 // createSession inserts s as it is.
 func createSession(tb testing.TB, db *store.DB, s *backend.Session) {
 	tb.Helper()
-	if err := db.CreateSession(context.Background(), s); err != nil {
+	if err := db.CreateSession(context.Background(), s, ""); err != nil {
 		tb.Fatalf("CreateSession(%s): %v", s.ID, err)
 	}
 }
@@ -161,7 +161,7 @@ func TestSessionByID(t *testing.T) {
 				db := storetest.Open(t, kind)
 				uid := newUser(t, db, "alice")
 				s := &backend.Session{ID: "sess-1", UserID: uid + 1000, CreatedAt: clock, RenewedAt: clock, ExpiresAt: clock.Add(time.Hour), RefreshJTI: "r0"}
-				if err := db.CreateSession(ctx, s); err == nil {
+				if err := db.CreateSession(ctx, s, ""); err == nil {
 					t.Fatalf("CreateSession for a missing user = nil, want a foreign key error")
 				}
 			})
@@ -170,7 +170,7 @@ func TestSessionByID(t *testing.T) {
 				uid := newUser(t, db, "alice")
 				newSession(t, db, uid, "sess-1", clock)
 				s := &backend.Session{ID: "sess-1", UserID: uid, CreatedAt: clock, RenewedAt: clock, ExpiresAt: clock.Add(time.Hour), RefreshJTI: "other"}
-				if err := db.CreateSession(ctx, s); err == nil {
+				if err := db.CreateSession(ctx, s, ""); err == nil {
 					t.Fatalf("second CreateSession(sess-1) = nil, want an error")
 				}
 				if got, want := session(t, db, "sess-1").RefreshJTI, "sess-1-r0"; got != want {
@@ -655,7 +655,7 @@ func TestSetPassword(t *testing.T) {
 				db := storetest.Open(t, kind)
 				alice := newUser(t, db, "alice")
 				newUser(t, db, "bob")
-				if err := db.SetPassword(ctx, alice, "hash-new"); err != nil {
+				if err := db.SetPassword(ctx, alice, "hash-new", clock); err != nil {
 					t.Fatalf("SetPassword: %v", err)
 				}
 				u, err := db.UserByName(ctx, "alice")
@@ -676,14 +676,14 @@ func TestSetPassword(t *testing.T) {
 					t.Fatalf("bob's Password = %q, want %q", got, want)
 				}
 				// Setting the same hash again is not "not found".
-				if err := db.SetPassword(ctx, alice, "hash-new"); err != nil {
+				if err := db.SetPassword(ctx, alice, "hash-new", clock); err != nil {
 					t.Fatalf("SetPassword with the same hash: %v", err)
 				}
 			})
 			t.Run("ErrNotFound", func(t *testing.T) {
 				db := storetest.Open(t, kind)
 				uid := newUser(t, db, "alice")
-				err := db.SetPassword(ctx, uid+1000, "hash-new")
+				err := db.SetPassword(ctx, uid+1000, "hash-new", clock)
 				if got, want := errors.Is(err, backend.ErrNotFound), true; got != want {
 					t.Fatalf("SetPassword(unknown) = %v; errors.Is(err, ErrNotFound) = %v, want %v", err, got, want)
 				}
@@ -814,6 +814,38 @@ func TestDeleteUserCascades(t *testing.T) {
 			}
 			if got, want := len(list), 0; got != want {
 				t.Fatalf("len(ListSessions(deleted user)) = %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+// TestCreateSessionGuard: a sign-in that checked the old password cannot
+// open a session once the password has changed.
+func TestCreateSessionGuard(t *testing.T) {
+	ctx := context.Background()
+	for _, kind := range storetest.Kinds(t) {
+		t.Run(string(kind), func(t *testing.T) {
+			db := storetest.Open(t, kind)
+			uid := newUser(t, db, "alice") // password hash "hash-alice"
+			s := func(id string) *backend.Session {
+				return &backend.Session{ID: id, UserID: uid, CreatedAt: clock, RenewedAt: clock, ExpiresAt: clock.Add(time.Hour), RefreshJTI: id + "-r"}
+			}
+			if err := db.CreateSession(ctx, s("ok"), "hash-alice"); err != nil {
+				t.Fatalf("CreateSession with the current hash: %v", err)
+			}
+			if err := db.SetPassword(ctx, uid, "hash-new", clock); err != nil {
+				t.Fatal(err)
+			}
+			err := db.CreateSession(ctx, s("stale"), "hash-alice")
+			if !errors.Is(err, backend.ErrConflict) {
+				t.Fatalf("CreateSession with the old hash = %v, want ErrConflict", err)
+			}
+			if _, err := db.SessionByID(ctx, "stale"); !errors.Is(err, backend.ErrNotFound) {
+				t.Fatalf("the refused session was written: %v", err)
+			}
+			u, err := db.UserByName(ctx, "alice")
+			if err != nil || !u.TokensValidAfter.Equal(clock) {
+				t.Fatalf("TokensValidAfter = %v, %v; want %v", u.TokensValidAfter, err, clock)
 			}
 		})
 	}

@@ -72,6 +72,9 @@ func ParseDSN(dsn string) (Kind, string, error) {
 		if path == "" {
 			return "", "", errors.New("no file path after the scheme")
 		}
+		if strings.Contains(path, "#") {
+			return "", "", errors.New("the file path must not contain #")
+		}
 		return SQLite, path, nil
 	default:
 		return "", "", errors.New(`want "postgres://...", "sqlite:PATH" or "file:PATH"`)
@@ -171,5 +174,7 @@ func isUniqueViolation(err error) bool {
 	if errors.As(err, &sqlErr) {
 		return sqlErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || sqlErr.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 	}
-	return false
+	// sqliteshim picks the cgo driver on platforms modernc does not cover;
+	// its errors carry SQLite's message.
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }

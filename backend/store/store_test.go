@@ -101,7 +101,7 @@ func TestOpen(t *testing.T) {
 				if err != nil {
 					t.Fatalf("CreateUser: %v", err)
 				}
-				if err := db.RevokeToken(ctx, "jti-1", backend.AccessToken, time.Now().Add(time.Hour)); err != nil {
+				if _, err := db.RevokeToken(ctx, "jti-1", backend.AccessToken, time.Now().Add(time.Hour)); err != nil {
 					t.Fatalf("RevokeToken: %v", err)
 				}
 				if err := db.Close(); err != nil {
@@ -362,7 +362,7 @@ func TestBlocklist(t *testing.T) {
 		t.Run(string(kind), func(t *testing.T) {
 			t.Run("OK", func(t *testing.T) {
 				db := storetest.Open(t, kind)
-				if err := db.RevokeToken(ctx, "jti-1", backend.AccessToken, exp); err != nil {
+				if _, err := db.RevokeToken(ctx, "jti-1", backend.AccessToken, exp); err != nil {
 					t.Fatalf("RevokeToken: %v", err)
 				}
 				revoked, err := db.IsTokenRevoked(ctx, "jti-1")
@@ -375,7 +375,7 @@ func TestBlocklist(t *testing.T) {
 			})
 			t.Run("Unknown", func(t *testing.T) {
 				db := storetest.Open(t, kind)
-				if err := db.RevokeToken(ctx, "jti-1", backend.AccessToken, exp); err != nil {
+				if _, err := db.RevokeToken(ctx, "jti-1", backend.AccessToken, exp); err != nil {
 					t.Fatalf("RevokeToken: %v", err)
 				}
 				revoked, err := db.IsTokenRevoked(ctx, "jti-2")
@@ -388,10 +388,10 @@ func TestBlocklist(t *testing.T) {
 			})
 			t.Run("Twice", func(t *testing.T) {
 				db := storetest.Open(t, kind)
-				if err := db.RevokeToken(ctx, "jti-1", backend.RefreshToken, exp); err != nil {
+				if _, err := db.RevokeToken(ctx, "jti-1", backend.RefreshToken, exp); err != nil {
 					t.Fatalf("first RevokeToken: %v", err)
 				}
-				if err := db.RevokeToken(ctx, "jti-1", backend.RefreshToken, exp.Add(time.Hour)); err != nil {
+				if _, err := db.RevokeToken(ctx, "jti-1", backend.RefreshToken, exp.Add(time.Hour)); err != nil {
 					t.Fatalf("second RevokeToken: %v", err)
 				}
 				revoked, err := db.IsTokenRevoked(ctx, "jti-1")
@@ -414,7 +414,7 @@ func TestBlocklist(t *testing.T) {
 				for i := range n {
 					wg.Go(func() {
 						<-start
-						errs[i] = db.RevokeToken(ctx, "jti-race", backend.AccessToken, exp)
+						_, errs[i] = db.RevokeToken(ctx, "jti-race", backend.AccessToken, exp)
 					})
 				}
 				close(start)
@@ -477,7 +477,7 @@ func TestPurgeExpired(t *testing.T) {
 				db.Now = fixedNow
 				for _, rows := range []map[string]time.Time{expired, live} {
 					for jti, exp := range rows {
-						if err := db.RevokeToken(ctx, jti, backend.AccessToken, exp); err != nil {
+						if _, err := db.RevokeToken(ctx, jti, backend.AccessToken, exp); err != nil {
 							t.Fatalf("RevokeToken(%s): %v", jti, err)
 						}
 					}
@@ -572,7 +572,7 @@ func BenchmarkIsTokenRevoked(b *testing.B) {
 	db := storetest.Open(b, store.SQLite)
 	exp := time.Now().Add(time.Hour)
 	for i := range 1000 {
-		if err := db.RevokeToken(ctx, fmt.Sprintf("jti-%04d", i), backend.AccessToken, exp); err != nil {
+		if _, err := db.RevokeToken(ctx, fmt.Sprintf("jti-%04d", i), backend.AccessToken, exp); err != nil {
 			b.Fatalf("RevokeToken: %v", err)
 		}
 	}

@@ -19,10 +19,12 @@ type userRow struct {
 	Name      string    `bun:"name,notnull"`
 	Password  string    `bun:"password,notnull"`
 	CreatedAt time.Time `bun:"created_at,notnull"`
+
+	TokensValidAfter time.Time `bun:"tokens_valid_after,nullzero"`
 }
 
 func (r *userRow) user() *backend.User {
-	return &backend.User{ID: r.ID, Name: r.Name, Password: r.Password, CreatedAt: r.CreatedAt}
+	return &backend.User{ID: r.ID, Name: r.Name, Password: r.Password, CreatedAt: r.CreatedAt, TokensValidAfter: r.TokensValidAfter}
 }
 
 // CreateUser implements backend.UserStore.

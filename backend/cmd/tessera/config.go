@@ -75,6 +75,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if v := getenv("DATA_DIR"); v != "" {
 		c.DataDir = v
 	}
+	if strings.ContainsAny(c.DataDir, "?#") {
+		// They would end the SQLite file name in its DSN.
+		errs = append(errs, fmt.Errorf("DATA_DIR: %q must not contain ? or #", c.DataDir))
+	}
 	c.DatabaseURL = "sqlite:" + filepath.Join(c.DataDir, "tessera.db")
 	if v := getenv("DATABASE_URL"); v != "" {
 		if _, _, err := store.ParseDSN(v); err != nil {
@@ -167,20 +171,26 @@ func loadSecret(c Config, random func([]byte) (int, error)) ([]byte, error) {
 			return nil, fmt.Errorf("generate secret: %w", err)
 		}
 		secret := []byte(fmt.Sprintf("%x", raw))
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, os.ErrExist) {
-			// Another process made it first: use theirs.
-			return loadSecret(c, random)
-		}
+		// Write it whole under a temporary name, then link it into place:
+		// a server starting at the same moment sees no file or a whole one,
+		// and if it made one first, its secret wins.
+		tmp, err := os.CreateTemp(c.DataDir, ".jwt-secret-*")
 		if err != nil {
+			return nil, fmt.Errorf("create secret: %w", err)
+		}
+		defer os.Remove(tmp.Name())
+		if _, err := tmp.Write(append(secret, '\n')); err != nil {
+			tmp.Close()
+			return nil, fmt.Errorf("write secret: %w", err)
+		}
+		if err := tmp.Close(); err != nil {
+			return nil, fmt.Errorf("write secret: %w", err)
+		}
+		if err := os.Link(tmp.Name(), path); err != nil {
+			if errors.Is(err, os.ErrExist) {
+				return loadSecret(c, random)
+			}
 			return nil, fmt.Errorf("create %s: %w", path, err)
-		}
-		if _, err := f.Write(append(secret, '\n')); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("write %s: %w", path, err)
-		}
-		if err := f.Close(); err != nil {
-			return nil, fmt.Errorf("write %s: %w", path, err)
 		}
 		return secret, nil
 	}

@@ -117,6 +117,10 @@ func TestLoadConfig(t *testing.T) {
 		{"ErrCostNotNumber", "BCRYPT_COST", "ten", "BCRYPT_COST"},
 		{"ErrBadDatabaseURL", "DATABASE_URL", "mysql://x", "DATABASE_URL"},
 		{"ErrBadOrigin", "CORS_ORIGINS", "example.com", "CORS_ORIGINS"},
+		{"ErrDataDirQuery", "DATA_DIR", "/tmp/d?x", "DATA_DIR"},
+		{"ErrRotation", "REFRESH_ROTATION", "yes", "REFRESH_ROTATION"},
+		{"ErrGrace", "REFRESH_REUSE_GRACE", "soon", "REFRESH_REUSE_GRACE"},
+		{"ErrMaxAge", "SESSION_MAX_AGE", "1s", "SESSION_MAX_AGE"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := LoadConfig(func(k string) string {
@@ -160,6 +164,30 @@ func TestSecret(t *testing.T) {
 		b, err := loadSecret(c, randRead)
 		if err != nil || !bytes.Equal(a, b) {
 			t.Fatalf("second load = %q, %v; want the first secret", b, err)
+		}
+	})
+	t.Run("OKConcurrentFirstStarts", func(t *testing.T) {
+		// Servers starting together on one DATA_DIR agree on one secret.
+		c := Config{DataDir: t.TempDir()}
+		secrets := make([][]byte, 8)
+		errs := make([]error, 8)
+		var wg sync.WaitGroup
+		for i := range secrets {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				secrets[i], errs[i] = loadSecret(c, randRead)
+			}()
+		}
+		wg.Wait()
+		for i := range secrets {
+			if errs[i] != nil || !bytes.Equal(secrets[i], secrets[0]) {
+				t.Fatalf("start %d: %q, %v; want %q", i, secrets[i], errs[i], secrets[0])
+			}
+		}
+		entries, _ := os.ReadDir(c.DataDir)
+		if len(entries) != 1 {
+			t.Fatalf("DATA_DIR holds %d files, want only jwt-secret", len(entries))
 		}
 	})
 	t.Run("ErrShortSecretFile", func(t *testing.T) {
