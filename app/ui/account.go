@@ -70,14 +70,7 @@ func (c *accountPage) Render() app.UI {
 			Body(
 				app.H1().ID("page-title").Text("Your account"),
 				messages(c.notice, c.errMsg),
-				app.If(c.errMsg != "" && !c.loading, func() app.UI {
-					return app.Button().
-						ID("retry").
-						Type("button").
-						Class("button").
-						Text("Try again").
-						OnClick(c.retry)
-				}),
+				retryButton(c.errMsg != "" && !c.loading, c.retry),
 				app.If(c.user == nil && c.loading, func() app.UI {
 					return app.P().Class("loading").Role("status").Text("Loading your account…")
 				}),

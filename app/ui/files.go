@@ -155,14 +155,7 @@ func (c *filesPage) Render() app.UI {
 			Body(
 				app.H1().ID("page-title").Text("Files"),
 				messages(c.notice, c.errMsg),
-				app.If(c.errMsg != "" && !c.loading, func() app.UI {
-					return app.Button().
-						ID("retry").
-						Type("button").
-						Class("button").
-						Text("Try again").
-						OnClick(c.retry)
-				}),
+				retryButton(c.errMsg != "" && !c.loading, c.retry),
 				app.If(!c.loaded && c.loading, func() app.UI {
 					return app.P().Class("loading").Role("status").Text("Loading your files…")
 				}),

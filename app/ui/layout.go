@@ -226,6 +226,18 @@ func disable(b app.HTMLButton, off bool) app.HTMLButton {
 // messages is the block of a page's notice and error. It is always
 // rendered, empty or not, so that showing a message does not shift (and
 // so replace) the elements after it, such as a form with the focus.
+// retryButton is the "Try again" button a page shows when loading failed.
+func retryButton(show bool, onClick app.EventHandler) app.UI {
+	return app.If(show, func() app.UI {
+		return app.Button().
+			ID("retry").
+			Type("button").
+			Class("button").
+			Text("Try again").
+			OnClick(onClick)
+	})
+}
+
 func messages(notice, errMsg string) app.UI {
 	return app.Div().
 		Class("messages").

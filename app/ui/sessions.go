@@ -214,14 +214,7 @@ func (c *sessionsPage) Render() app.UI {
 				app.H1().ID("page-title").Text("Sessions"),
 				app.P().Class("lead").Text("The devices and browsers signed in to your account. End any session you do not recognise."),
 				messages(c.notice, c.errMsg),
-				app.If(c.errMsg != "" && !c.loading, func() app.UI {
-					return app.Button().
-						ID("retry").
-						Type("button").
-						Class("button").
-						Text("Try again").
-						OnClick(c.retry)
-				}),
+				retryButton(c.errMsg != "" && !c.loading, c.retry),
 				app.If(!c.loaded && c.loading, func() app.UI {
 					return app.P().Class("loading").Role("status").Text("Loading your sessions…")
 				}),
