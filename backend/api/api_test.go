@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"tessera/shared"
@@ -322,33 +320,12 @@ func TestCORS(t *testing.T) {
 // listener: exactly one wins.
 func TestConcurrentRegister(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		srv := httptest.NewServer(e.handler)
-		defer srv.Close()
 		const n = 100
-		start := make(chan struct{})
-		codes := make(chan int, n)
-		var wg sync.WaitGroup
-		for range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				resp, err := http.Post(srv.URL+"/api/register", "application/json", strings.NewReader(creds("racer", "secret")))
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				resp.Body.Close()
-				codes <- resp.StatusCode
-			}()
-		}
-		close(start)
-		wg.Wait()
-		close(codes)
-		count := map[int]int{}
-		for c := range codes {
-			count[c]++
-		}
+		count := e.race(t, n, func(url string) *http.Request {
+			r, _ := http.NewRequest("POST", url+"/api/register", strings.NewReader(creds("racer", "secret")))
+			r.Header.Set("Content-Type", "application/json")
+			return r
+		})
 		if count[200] != 1 || count[409] != n-1 || len(count) != 2 {
 			t.Fatalf("statuses = %v, want 1×200 and %d×409", count, n-1)
 		}

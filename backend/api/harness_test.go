@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -202,4 +203,38 @@ func mustHasher(tb testing.TB, cost int) *auth.Hasher {
 		tb.Fatal(err)
 	}
 	return h
+}
+
+// race sends n requests made by newReq (given the server's URL) all at once
+// through a real listener, and counts the answers by status.
+func (e *env) race(t *testing.T, n int, newReq func(url string) *http.Request) map[int]int {
+	t.Helper()
+	srv := httptest.NewServer(e.handler)
+	defer srv.Close()
+	start := make(chan struct{})
+	codes := make(chan int, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := newReq(srv.URL)
+			<-start
+			resp, err := http.DefaultClient.Do(r)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(codes)
+	count := map[int]int{}
+	for c := range codes {
+		count[c]++
+	}
+	return count
 }

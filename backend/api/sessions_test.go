@@ -348,35 +348,12 @@ func TestTokensWithoutSession(t *testing.T) {
 			return encodeJWT(t, testSecret, hs256, flaskClaims("apple", typ, e.clock.Now(), ttl))
 		}
 		t.Run("OKOneSessionPerRefreshToken", func(t *testing.T) {
-			srv := httptest.NewServer(e.handler)
-			defer srv.Close()
 			refresh := flask("refresh", 24*time.Hour)
-			codes := make(chan int, 8)
-			var wg sync.WaitGroup
-			start := make(chan struct{})
-			for range 8 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					<-start
-					r, _ := http.NewRequest("POST", srv.URL+"/api/refresh", nil)
-					r.Header.Set("Authorization", "Bearer "+refresh)
-					resp, err := http.DefaultClient.Do(r)
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					resp.Body.Close()
-					codes <- resp.StatusCode
-				}()
-			}
-			close(start)
-			wg.Wait()
-			close(codes)
-			count := map[int]int{}
-			for c := range codes {
-				count[c]++
-			}
+			count := e.race(t, 8, func(url string) *http.Request {
+				r, _ := http.NewRequest("POST", url+"/api/refresh", nil)
+				r.Header.Set("Authorization", "Bearer "+refresh)
+				return r
+			})
 			if count[200] != 1 || count[401] != 7 {
 				t.Fatalf("statuses = %v, want one 200 and seven 401", count)
 			}
