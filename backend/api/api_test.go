@@ -256,6 +256,13 @@ func TestRouting(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		checkMsg(t, e.do(req{method: "GET", path: "/api/nope"}), 404, "Not Found", shared.CodeNotFound)
 		checkMsg(t, e.do(req{method: "GET", path: "/nope"}), 404, "Not Found", shared.CodeNotFound)
+		checkMsg(t, e.do(req{method: "GET", path: "/api"}), 404, "Not Found", shared.CodeNotFound)
+		checkMsg(t, e.do(req{method: "POST", path: "/api/"}), 404, "Not Found", shared.CodeNotFound)
+		w405 := e.do(req{method: "POST", path: "/api/files/x.png"})
+		checkMsg(t, w405, 405, "The method is not allowed for the requested URL.", shared.CodeMethodNotAllowed)
+		if got, want := w405.Header().Get("Allow"), "GET, HEAD, OPTIONS"; got != want {
+			t.Fatalf("Allow = %q, want %q", got, want)
+		}
 		w := e.do(req{method: "GET", path: "/api/login"})
 		checkMsg(t, w, 405, "The method is not allowed for the requested URL.", shared.CodeMethodNotAllowed)
 		if got, want := w.Header().Get("Allow"), "POST, OPTIONS"; got != want {

@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 
-	"tessera/backend"
 	"tessera/shared"
 )
 
@@ -36,8 +35,6 @@ func inline(ctype string) bool {
 	return inlineTypes[mt] || strings.HasPrefix(mt, "audio/") || strings.HasPrefix(mt, "video/")
 }
 
-var errFileNotFound = backend.Errorf(shared.CodeNotFound, "Not Found")
-
 func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) {
 	if _, err := s.authenticate(r, accessOnly); err != nil {
 		s.error(w, r, err)
@@ -47,24 +44,24 @@ func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) {
 	// os.Root refuses names that leave the folder, through ".." or through
 	// symlinks; fs.ValidPath also refuses absolute and unclean names.
 	if s.Files == nil || !fs.ValidPath(name) || name == "." || strings.ContainsRune(name, 0) {
-		s.error(w, r, errFileNotFound)
+		s.error(w, r, errNotFound)
 		return
 	}
 	// Only regular files: no directory listings, and no FIFO or device,
 	// whose open could block forever. Stat before Open for that reason.
 	if info, err := s.Files.Stat(name); err != nil || !info.Mode().IsRegular() {
-		s.error(w, r, errFileNotFound)
+		s.error(w, r, errNotFound)
 		return
 	}
 	f, err := s.Files.Open(name)
 	if err != nil {
-		s.error(w, r, errFileNotFound)
+		s.error(w, r, errNotFound)
 		return
 	}
 	defer f.Close()
 	info, err := f.Stat()
 	if err != nil || !info.Mode().IsRegular() {
-		s.error(w, r, errFileNotFound)
+		s.error(w, r, errNotFound)
 		return
 	}
 	ctype := contentType(name)

@@ -90,7 +90,7 @@ func (s *Server) guardPath(next http.Handler) http.Handler {
 			clean += "/"
 		}
 		if clean != p || strings.ContainsRune(p, 0) || strings.Contains(r.URL.RawPath, "%00") {
-			s.error(w, r, backend.Errorf(shared.CodeNotFound, "Not Found"))
+			s.error(w, r, errNotFound)
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -100,24 +100,22 @@ func (s *Server) guardPath(next http.Handler) http.Handler {
 // routeMethods are tried to tell a 405 from a 404.
 var routeMethods = []string{http.MethodGet, http.MethodPost, http.MethodDelete, http.MethodPut, http.MethodPatch}
 
-// jsonFallbacks answers unknown routes with JSON 404 and known routes with a
-// wrong method with JSON 405, where the mux would answer plain text.
-func (s *Server) jsonFallbacks(mux *http.ServeMux) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern != "" {
-			mux.ServeHTTP(w, r)
-			return
-		}
+// noRoute is the mux's catch-all under /api: it answers unknown routes with
+// JSON 404 and known routes asked with a wrong method with JSON 405, where
+// the mux would answer plain text. Matched routes never reach it, so they
+// are matched once.
+func (s *Server) noRoute(mux *http.ServeMux) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
 		var allow []string
 		for _, m := range routeMethods {
 			probe := r.Clone(r.Context())
 			probe.Method = m
-			if _, pattern := mux.Handler(probe); pattern != "" {
+			if _, pattern := mux.Handler(probe); pattern != "" && pattern != catchAll && pattern != catchAllSlash {
 				allow = append(allow, m)
 			}
 		}
 		if len(allow) == 0 {
-			s.error(w, r, backend.Errorf(shared.CodeNotFound, "Not Found"))
+			s.error(w, r, errNotFound)
 			return
 		}
 		if slices.Contains(allow, http.MethodGet) {
@@ -125,7 +123,7 @@ func (s *Server) jsonFallbacks(mux *http.ServeMux) http.Handler {
 		}
 		w.Header().Set("Allow", strings.Join(append(allow, http.MethodOptions), ", "))
 		s.error(w, r, backend.Errorf(shared.CodeMethodNotAllowed, "The method is not allowed for the requested URL."))
-	})
+	}
 }
 
 // corsMethods are the methods the API answers to.

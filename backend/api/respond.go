@@ -10,11 +10,9 @@ import (
 	"tessera/shared"
 )
 
-// Short local names for the codes the API uses most.
-const (
-	codeNotFound    = shared.CodeNotFound
-	codeUnavailable = shared.CodeUnavailable
-)
+// errNotFound answers every missing route, file or session, as the seed's
+// clients expect it.
+var errNotFound = backend.Errorf(shared.CodeNotFound, "Not Found")
 
 // statusOf maps every error code to its HTTP status: the one table.
 var statusOf = map[string]int{

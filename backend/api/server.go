@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"tessera/backend"
+	"tessera/shared"
 )
 
 // Store is what the API needs from the database.
@@ -68,16 +70,14 @@ const maxBodyBytes = 64 << 10
 // Handler returns the whole HTTP handler: request logs, panic recovery,
 // CORS, the API under /api and the app elsewhere.
 func (s *Server) Handler() http.Handler {
-	api := s.routes()
+	api := s.cors(s.routes())
 	app := s.App
 	if app == nil {
-		app = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s.error(w, r, backend.Errorf(codeNotFound, "Not Found"))
-		})
+		app = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.error(w, r, errNotFound) })
 	}
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/api" || len(r.URL.Path) >= 5 && r.URL.Path[:5] == "/api/" {
-			s.cors(api).ServeHTTP(w, r)
+		if r.URL.Path == catchAll || strings.HasPrefix(r.URL.Path, catchAllSlash) {
+			api.ServeHTTP(w, r)
 			return
 		}
 		app.ServeHTTP(w, r)
@@ -99,15 +99,23 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/sessions", s.handleSessionList)
 	mux.HandleFunc("DELETE /api/sessions/{id}", s.handleSessionEnd)
 	mux.HandleFunc("POST /api/password", s.handlePassword)
-	return s.guardPath(s.jsonFallbacks(mux))
+	mux.HandleFunc(catchAll, s.noRoute(mux))
+	mux.HandleFunc(catchAllSlash, s.noRoute(mux))
+	return s.guardPath(mux)
 }
+
+// The API's root, whose unmatched paths noRoute answers.
+const (
+	catchAll      = "/api"
+	catchAllSlash = "/api/"
+)
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.Store.Ping(ctx); err != nil {
 		s.logger().ErrorContext(ctx, "health check", "err", err)
-		s.error(w, r, backend.Errorf(codeUnavailable, "Database unavailable"))
+		s.error(w, r, backend.Errorf(shared.CodeUnavailable, "Database unavailable"))
 		return
 	}
 	s.json(w, http.StatusOK, map[string]string{"status": "ok"})

@@ -47,18 +47,17 @@ func (s *Server) handleSessionEnd(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	notFound := backend.Errorf(shared.CodeNotFound, "Not Found")
 	sess, err := s.Store.SessionByID(r.Context(), r.PathValue("id"))
 	switch {
 	case errors.Is(err, backend.ErrNotFound):
-		err = notFound
+		err = errNotFound
 	case err == nil && (sess.UserID != p.user.ID || !sess.Active(s.now())):
-		err = notFound
+		err = errNotFound
 	case err == nil:
 		var n int64
 		n, err = s.Store.RevokeSessions(r.Context(), p.user.ID, sess.ID, false, backend.ReasonEnded, s.now())
 		if err == nil && n == 0 {
-			err = notFound // ended meanwhile
+			err = errNotFound // ended meanwhile
 		}
 	}
 	if err != nil {

@@ -136,6 +136,8 @@ func TestTokenErrors(t *testing.T) {
 			{"ErrOtherKey", "/api/user-data", "Bearer " + encodeJWT(t, []byte("another-secret-another-secret-0123"), hs256, access), 422, "Signature verification failed", shared.CodeBadSignature},
 			{"ErrTamperedPayload", "/api/user-data", "Bearer " + tamper(t, good), 422, "Signature verification failed", shared.CodeBadSignature},
 			{"ErrAlgNone", "/api/user-data", "Bearer " + encodeJWT(t, nil, map[string]any{"alg": "none", "typ": "JWT"}, access), 422, "The specified alg value is not allowed", shared.CodeAlgNotAllowed},
+			{"ErrAlgNoneBadSignatureSegment", "/api/user-data", "Bearer " + encodeJWT(t, nil, map[string]any{"alg": "none", "typ": "JWT"}, access) + "!!", 422, "Invalid crypto padding", shared.CodeMalformedToken},
+			{"ErrNoAlg", "/api/user-data", "Bearer " + encodeJWT(t, testSecret, map[string]any{"typ": "JWT"}, access), 422, "The specified alg value is not allowed", shared.CodeAlgNotAllowed},
 			{"ErrAlgHS512", "/api/user-data", "Bearer " + encodeJWT(t, testSecret, map[string]any{"alg": "HS512", "typ": "JWT"}, access), 422, "The specified alg value is not allowed", shared.CodeAlgNotAllowed},
 			{"ErrExpired", "/api/user-data", "Bearer " + encodeJWT(t, testSecret, hs256, flaskClaims("apple", "access", now.Add(-time.Hour), 15*time.Minute)), 401, "Token has expired", shared.CodeTokenExpired},
 			{"ErrNotYetValid", "/api/user-data", "Bearer " + encodeJWT(t, testSecret, hs256, with(access, "nbf", now.Add(time.Hour).Unix())), 422, "The token is not yet valid (nbf)", shared.CodeTokenNotYetValid},

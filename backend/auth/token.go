@@ -111,9 +111,6 @@ func (t *Tokens) Verify(token string) (backend.Claims, error) {
 	if len(parts) != 3 {
 		return backend.Claims{}, backend.Errorf(shared.CodeMalformedToken, "Not enough segments")
 	}
-	if err := checkSegments(parts); err != nil {
-		return backend.Claims{}, err
-	}
 	var jc jwtClaims
 	parser := jwt.NewParser(
 		jwt.WithExpirationRequired(),
@@ -128,9 +125,16 @@ func (t *Tokens) Verify(token string) (backend.Claims, error) {
 	})
 	switch {
 	case err == nil:
-	case errors.Is(err, errAlg):
-		return backend.Claims{}, backend.Errorf(shared.CodeAlgNotAllowed, "The specified alg value is not allowed")
-	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
+	case errors.Is(err, jwt.ErrTokenMalformed), errors.Is(err, jwt.ErrTokenUnverifiable):
+		// A broken segment or an algorithm other than HS256 (errAlg from the
+		// key function, or none the library knows). Only now look closer,
+		// for PyJWT's message in PyJWT's order: the good path decodes each
+		// segment once.
+		if err := checkSegments(parts); err != nil {
+			return backend.Claims{}, err
+		}
+		return backend.Claims{}, backend.Errorf(shared.CodeMalformedToken, "Invalid payload string: %s", "claims are not a JSON object of the expected types")
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
 		return backend.Claims{}, backend.Errorf(shared.CodeBadSignature, "Signature verification failed")
 	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
 		return backend.Claims{}, backend.Errorf(shared.CodeMissingClaim, "Missing claim: exp")
@@ -138,8 +142,6 @@ func (t *Tokens) Verify(token string) (backend.Claims, error) {
 		return backend.Claims{}, backend.Errorf(shared.CodeTokenExpired, "Token has expired")
 	case errors.Is(err, jwt.ErrTokenNotValidYet):
 		return backend.Claims{}, backend.Errorf(shared.CodeTokenNotYetValid, "The token is not yet valid (nbf)")
-	case errors.Is(err, jwt.ErrTokenMalformed):
-		return backend.Claims{}, backend.Errorf(shared.CodeMalformedToken, "Invalid payload string: %s", "claims are not a JSON object of the expected types")
 	default:
 		return backend.Claims{}, backend.Errorf(shared.CodeMalformedToken, "Invalid token")
 	}
@@ -185,8 +187,10 @@ func (t *Tokens) Verify(token string) (backend.Claims, error) {
 	return c, nil
 }
 
-// checkSegments gives PyJWT's messages for segments that are not base64url
-// or whose header is not a JSON object.
+// checkSegments gives PyJWT's messages for a token golang-jwt found
+// malformed: segments that are not base64url, a header that is not a JSON
+// object, or an algorithm other than HS256 (PyJWT checks it before the
+// signature); nil when none of these applies.
 func checkSegments(parts []string) error {
 	enc := base64.RawURLEncoding
 	hdr, err := enc.DecodeString(strings.TrimRight(parts[0], "="))

@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,6 +76,3 @@ func Open(tb testing.TB, kind store.Kind) *store.DB {
 	})
 	return db
 }
-
-// Name is a readable subtest name for kind.
-func Name(kind store.Kind) string { return fmt.Sprint(kind) }
