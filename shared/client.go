@@ -72,7 +72,7 @@ func WithSharedLock(lock func(ctx context.Context, fn func()) error) Option {
 // A protected call sends the stored access token. When the server answers
 // 401 with code CodeTokenExpired, the Client refreshes the tokens once and
 // retries the call once. Concurrent calls that hit the expiry together share
-// a single refresh. When the refresh token is refused (401 or 422) the store
+// a single refresh. When the refresh token is refused (SessionOver) the store
 // is cleared and the call fails with an error wrapping ErrSignedOut; a
 // network error or a 5xx during the refresh leaves the store as it is.
 type Client struct {
@@ -156,7 +156,7 @@ func (c *Client) Login(ctx context.Context, cr Credentials) (TokenPair, error) {
 // without a request of its own. A rotated refresh token is stored; when the
 // server sends none, the old one is kept. Errors are as for the automatic
 // refresh: ErrSignedOut (wrapped, store cleared) when no refresh token is
-// stored or the server refuses it with 401 or 422; any other error leaves
+// stored or the server refuses it (SessionOver); any other error leaves
 // the store untouched.
 func (c *Client) Refresh(ctx context.Context) (TokenPair, error) {
 	return c.refresh(ctx, c.store.Load().AccessToken)
@@ -164,18 +164,14 @@ func (c *Client) Refresh(ctx context.Context) (TokenPair, error) {
 
 // Logout ends the session on the server (DELETE /api/logout with the access
 // token, and with the refresh token when that fails or the tokens carry no
-// session), best effort: a missing token or an answer of 401 or 422
-// (already expired, revoked or invalid) is not an error. It never
+// session), best effort: a missing token or a refused one (SessionOver:
+// already expired, revoked or invalid) is not an error. It never
 // refreshes. It always clears the store, even when a call fails, and
 // returns the first other error.
 func (c *Client) Logout(ctx context.Context) error {
 	var first error
 	note := func(err error) {
-		if err == nil || errors.Is(err, ErrSignedOut) || first != nil {
-			return
-		}
-		var e *Error
-		if errors.As(err, &e) && (e.Status == http.StatusUnauthorized || e.Status == http.StatusUnprocessableEntity) {
+		if err == nil || SessionOver(err) || first != nil {
 			return
 		}
 		first = err
@@ -454,8 +450,7 @@ func (c *Client) refreshLocked(ctx context.Context, stale string) (pair TokenPai
 	}
 	var got TokenPair
 	if err := c.do(ctx, http.MethodPost, "/api/refresh", nil, authRefresh, &got); err != nil {
-		var e *Error
-		if errors.As(err, &e) && (e.Status == http.StatusUnauthorized || e.Status == http.StatusUnprocessableEntity) {
+		if SessionOver(err) {
 			if c.store.Load().RefreshToken == cur.RefreshToken {
 				c.store.Clear()
 			}

@@ -7,7 +7,8 @@ import (
 )
 
 // ErrSignedOut reports that there is no session to use: no token is stored,
-// or the refresh token was refused (401 or 422) and the store was cleared.
+// or the refresh token was refused (see SessionOver) and the store was
+// cleared.
 // Client methods return it wrapped; test with errors.Is. When it comes from
 // a refused refresh, the server's *Error is wrapped too (errors.As).
 var ErrSignedOut = errors.New("shared: signed out")
@@ -45,4 +46,39 @@ func ErrorCode(err error) string {
 		return e.Code
 	}
 	return ""
+}
+
+// tokenCodes are the codes of answers that refuse the token itself: the
+// session behind it cannot be used any more.
+var tokenCodes = map[string]bool{
+	CodeMissingToken: true, CodeBadAuthHeader: true, CodeMalformedToken: true,
+	CodeBadSignature: true, CodeAlgNotAllowed: true, CodeTokenExpired: true,
+	CodeTokenNotYetValid: true, CodeMissingClaim: true, CodeAccessTokenNeeded: true,
+	CodeRefreshTokenNeeded: true, CodeTokenRevoked: true, CodeUserNotFound: true,
+}
+
+// SessionOver reports whether err, the outcome of a call made with the
+// stored tokens, means the session cannot go on: there are no tokens
+// (ErrSignedOut), or the server refused the token, by a token error code
+// or by a 401 (other than a wrong password, CodeBadCredentials). A 422
+// without a code, as a Flask-JWT-Extended server sends for a token it
+// cannot decode, counts as a refused token too. Network errors and other
+// answers do not end the session.
+func SessionOver(err error) bool {
+	if errors.Is(err, ErrSignedOut) {
+		return true
+	}
+	var e *Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch {
+	case tokenCodes[e.Code]:
+		return true
+	case e.Status == http.StatusUnauthorized:
+		return e.Code != CodeBadCredentials
+	case e.Code == "":
+		return e.Status == http.StatusUnprocessableEntity
+	}
+	return false
 }
