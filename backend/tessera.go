@@ -18,7 +18,7 @@ type User struct {
 	Password  string // bcrypt hash
 	CreatedAt time.Time
 	// TokensValidAfter, when set, revokes the user's tokens that carry no
-	// session (made by the seed's Flask app) issued at or before it: set by
+	// session (made by a Flask-JWT-Extended app) issued at or before it: set by
 	// a password change and by a global logout.
 	TokensValidAfter time.Time
 }
@@ -66,7 +66,7 @@ type Claims struct {
 	NotBefore int64  `json:"nbf"`
 	ExpiresAt int64  `json:"exp"`
 	// SessionID is Tessera's "sid" claim, the session the token belongs to.
-	// Flask-JWT-Extended ignores it; tokens without it (made by the seed's
+	// Flask-JWT-Extended ignores it; tokens without it (made by a
 	// Flask app) are revoked one by one through the blocklist.
 	SessionID string `json:"sid,omitempty"`
 }
@@ -94,6 +94,13 @@ type UserStore interface {
 	CreateUser(ctx context.Context, name, passwordHash string) (*User, error)
 	// UserByName returns the user or an error wrapping ErrNotFound.
 	UserByName(ctx context.Context, name string) (*User, error)
+	// SetPassword replaces the user's password hash and revokes, as of now,
+	// the user's tokens that carry no session (see User.TokensValidAfter).
+	// An unknown user is an error wrapping ErrNotFound.
+	SetPassword(ctx context.Context, userID int64, hash string) error
+	// RevokeTokensWithoutSession revokes, as of now, the user's tokens that
+	// carry no session (see User.TokensValidAfter).
+	RevokeTokensWithoutSession(ctx context.Context, userID int64) error
 }
 
 // Blocklist keeps revoked token ids until the tokens expire.
@@ -157,7 +164,15 @@ const (
 	Ended
 )
 
-// SessionStore keeps sessions.
+// SessionSet picks some of a user's sessions. The zero SessionSet is all
+// of them; Only picks one; Except all but one (all when Except is empty too,
+// as for a caller whose token carries no session).
+type SessionSet struct {
+	Only   string
+	Except string
+}
+
+// SessionStore keeps sessions. Times ("now") are the store's clock.
 type SessionStore interface {
 	// CreateSession inserts s (ID set by the caller). When passwordHash is
 	// not empty, it does so only while the user's password hash still is
@@ -168,23 +183,17 @@ type SessionStore interface {
 	CreateSession(ctx context.Context, s *Session, passwordHash string) error
 	// SessionByID returns a session or an error wrapping ErrNotFound.
 	SessionByID(ctx context.Context, id string) (*Session, error)
-	// ListSessions returns the user's active sessions at now, newest first.
-	ListSessions(ctx context.Context, userID int64, now time.Time) ([]Session, error)
-	// RevokeSessions ends the user's active sessions: the one with id only
-	// (id != "", others false), all but id (others true), or all (id ""). It
+	// ListSessions returns the user's active sessions, newest first.
+	ListSessions(ctx context.Context, userID int64) ([]Session, error)
+	// RevokeSessions ends the user's active sessions in set for reason and
 	// returns how many ended.
-	RevokeSessions(ctx context.Context, userID int64, id string, others bool, reason string, now time.Time) (int64, error)
+	RevokeSessions(ctx context.Context, userID int64, set SessionSet, reason string) (int64, error)
 	// RotateRefresh presents the refresh token jti to session id, serialized
 	// with every other rotation of that session, and returns the outcome and
-	// the session as it is afterwards. On Rotated, newJTI is current.
-	RotateRefresh(ctx context.Context, id, jti, newJTI string, now time.Time, grace time.Duration) (RotateOutcome, *Session, error)
-	// SetPassword replaces the user's password hash and revokes, as of now,
-	// the user's tokens that carry no session (see User.TokensValidAfter).
-	SetPassword(ctx context.Context, userID int64, hash string, now time.Time) error
-	// RevokeTokensWithoutSession revokes, as of now, the user's tokens that
-	// carry no session (see User.TokensValidAfter).
-	RevokeTokensWithoutSession(ctx context.Context, userID int64, now time.Time) error
-	// PurgeSessions deletes sessions that ended (revoked, past their
-	// lifetime, or unused since idleBefore) before now, and returns how many.
-	PurgeSessions(ctx context.Context, now, idleBefore time.Time) (int64, error)
+	// the session as it is afterwards. On Rotated, newJTI is current. A
+	// retired token counts as Grace only within grace of its retirement.
+	RotateRefresh(ctx context.Context, id, jti, newJTI string, grace time.Duration) (RotateOutcome, *Session, error)
+	// PurgeSessions deletes the sessions that ended (revoked, past their
+	// lifetime, or unused for maxIdle) and returns how many.
+	PurgeSessions(ctx context.Context, maxIdle time.Duration) (int64, error)
 }

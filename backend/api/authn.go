@@ -10,19 +10,36 @@ import (
 	"tessera/shared"
 )
 
-// tokenKind says which tokens a route takes.
+// tokenKind says which tokens a protected route takes.
 type tokenKind int
 
 const (
-	accessOnly  tokenKind = iota // access tokens ("type" other than refresh)
-	refreshOnly                  // refresh tokens
-	anyToken                     // either (logout)
+	accessToken  tokenKind = iota // access tokens ("type" other than refresh)
+	refreshToken                  // refresh tokens
+	anyToken                      // either (logout)
 )
+
+// protectedHandler is the handler of a protected route: it runs once the
+// request's token passed every check, for the principal it names.
+type protectedHandler func(w http.ResponseWriter, r *http.Request, p *principal)
+
+// with returns the handler of a route that takes tokens of kind: it
+// authenticates the request and answers the token's error, or calls h.
+func (s *Server) with(kind tokenKind, h protectedHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.authenticate(r, kind)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		h(w, r, p)
+	})
+}
 
 const (
 	msgNoHeader     = "Missing Authorization Header"
 	msgNoBearer     = "Missing 'Bearer' type in 'Authorization' header. Expected 'Authorization: Bearer <JWT>'"
-	msgNoQuery      = "Missing 'jwt' query paramater" // sic: the seed's clients see this text
+	msgNoQuery      = "Missing 'jwt' query paramater" // sic: Flask-JWT-Extended's text, which clients see
 	msgBadHeader    = "Bad Authorization header. Expected 'Authorization: Bearer <JWT>'"
 	maxHeaderFields = 32
 )
@@ -89,7 +106,7 @@ func bearerToken(header string) (string, error) {
 type principal struct {
 	claims  backend.Claims
 	user    *backend.User
-	session *backend.Session // nil for a token without "sid" (made by the seed's app)
+	session *backend.Session // nil for a token without "sid" (made by a Flask-JWT-Extended app)
 }
 
 var errRevoked = backend.Errorf(shared.CodeTokenRevoked, "Token has been revoked")
@@ -108,9 +125,9 @@ func (s *Server) authenticate(r *http.Request, kind tokenKind) (*principal, erro
 		return nil, err
 	}
 	switch {
-	case kind == accessOnly && claims.Type == backend.RefreshToken:
+	case kind == accessToken && claims.Type == backend.RefreshToken:
 		return nil, backend.Errorf(shared.CodeAccessTokenNeeded, "Only non-refresh tokens are allowed")
-	case kind == refreshOnly && claims.Type != backend.RefreshToken:
+	case kind == refreshToken && claims.Type != backend.RefreshToken:
 		return nil, backend.Errorf(shared.CodeRefreshTokenNeeded, "Only refresh tokens are allowed")
 	}
 	p := &principal{claims: claims}

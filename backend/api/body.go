@@ -13,12 +13,12 @@ import (
 	"tessera/shared"
 )
 
-var errMissingCredentials = backend.Errorf(shared.CodeMissingCredentials, "password or username has not been entered")
+var errMissingCredentials = backend.Errorf(shared.CodeMissingCredentials, shared.MsgMissingCredentials)
 
 // readCredentials reads a username and password from a JSON body, either
-// plain {"username": ..., "password": ...} or in the seed's envelope
-// {"body": "<that JSON as a string>"}. Missing, empty or non-string fields
-// give the seed's "has not been entered" error.
+// plain {"username": ..., "password": ...} or in the envelope of the Flask
+// app's front-end {"body": "<that JSON as a string>"}. Missing, empty or
+// non-string fields give the Flask app's "has not been entered" error.
 func readCredentials(w http.ResponseWriter, r *http.Request) (shared.Credentials, error) {
 	fields, err := readObject(w, r)
 	if err != nil {
@@ -36,8 +36,8 @@ func readCredentials(w http.ResponseWriter, r *http.Request) (shared.Credentials
 
 var errEmptyBody = backend.Errorf(shared.CodeInvalidJSON, "Request body is empty")
 
-// readObject reads a JSON object from the body, plain or in the seed's
-// envelope {"body": "<JSON>"} (an object there is accepted too). The body
+// readObject reads a JSON object from the body, plain or in the Flask
+// front-end's envelope {"body": "<JSON>"} (an object there is accepted too). The body
 // must be JSON (or text/plain, or have no Content-Type) and at most
 // maxBodyBytes long.
 func readObject(w http.ResponseWriter, r *http.Request) (map[string]json.RawMessage, error) {

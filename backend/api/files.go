@@ -35,33 +35,29 @@ func inline(ctype string) bool {
 	return inlineTypes[mt] || strings.HasPrefix(mt, "audio/") || strings.HasPrefix(mt, "video/")
 }
 
-func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.authenticate(r, accessOnly); err != nil {
-		s.error(w, r, err)
-		return
-	}
+func (s *Server) handleFile(w http.ResponseWriter, r *http.Request, _ *principal) {
 	name := r.PathValue("path")
 	// os.Root refuses names that leave the folder, through ".." or through
 	// symlinks; fs.ValidPath also refuses absolute and unclean names.
 	if s.Files == nil || !fs.ValidPath(name) || name == "." || strings.ContainsRune(name, 0) {
-		s.error(w, r, errNotFound)
+		s.writeError(w, r, errNotFound)
 		return
 	}
 	// Only regular files: no directory listings, and no FIFO or device,
 	// whose open could block forever. Stat before Open for that reason.
 	if info, err := s.Files.Stat(name); err != nil || !info.Mode().IsRegular() {
-		s.error(w, r, errNotFound)
+		s.writeError(w, r, errNotFound)
 		return
 	}
 	f, err := s.Files.Open(name)
 	if err != nil {
-		s.error(w, r, errNotFound)
+		s.writeError(w, r, errNotFound)
 		return
 	}
 	defer f.Close()
 	info, err := f.Stat()
 	if err != nil || !info.Mode().IsRegular() {
-		s.error(w, r, errNotFound)
+		s.writeError(w, r, errNotFound)
 		return
 	}
 	ctype := contentType(name)
@@ -77,11 +73,7 @@ func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, name, info.ModTime(), f)
 }
 
-func (s *Server) handleFileList(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.authenticate(r, accessOnly); err != nil {
-		s.error(w, r, err)
-		return
-	}
+func (s *Server) handleFileList(w http.ResponseWriter, r *http.Request, _ *principal) {
 	list := shared.FileList{Files: []shared.FileInfo{}}
 	if s.Files != nil {
 		fsys := s.Files.FS()
@@ -110,10 +102,10 @@ func (s *Server) handleFileList(w http.ResponseWriter, r *http.Request) {
 			return nil
 		})
 		if err != nil {
-			s.error(w, r, err)
+			s.writeError(w, r, err)
 			return
 		}
 	}
 	sort.Slice(list.Files, func(i, j int) bool { return list.Files[i].Name < list.Files[j].Name })
-	s.json(w, http.StatusOK, list)
+	s.writeJSON(w, http.StatusOK, list)
 }

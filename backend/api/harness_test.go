@@ -76,11 +76,9 @@ func newEnv(t testing.TB, kind store.Kind) *env {
 	return &env{t: t, db: db, clock: c, tokens: tokens, srv: srv, handler: srv.Handler(), files: filesDir}
 }
 
-// forEachDB runs fn on SQLite, and on PostgreSQL when TEST_DATABASE_URL is set.
+// forEachDB runs fn on a new env of each database (storetest.ForEach).
 func forEachDB(t *testing.T, fn func(t *testing.T, e *env)) {
-	for _, kind := range storetest.Kinds(t) {
-		t.Run(string(kind), func(t *testing.T) { fn(t, newEnv(t, kind)) })
-	}
+	storetest.ForEach(t, func(t *testing.T, kind store.Kind) { fn(t, newEnv(t, kind)) })
 }
 
 // req is one request of a scenario.

@@ -1,38 +1,19 @@
 package api_test
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"tessera/backend/store"
+	"tessera/internal/testlog"
 )
-
-// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestLogsHoldNoToken: a token sent in ?jwt= (good, broken or on an unknown
 // route) never reaches a log line, while the request itself is logged.
 func TestLogsHoldNoToken(t *testing.T) {
 	e := newEnv(t, store.SQLite)
-	var logs syncBuffer
+	var logs testlog.Buffer
 	e.srv.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 	e.handler = e.srv.Handler()
 	e.register("apple", "mango")

@@ -73,7 +73,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.logger().ErrorContext(r.Context(), "panic", "path", r.URL.Path, "panic", v)
-				s.error(w, r, backend.Errorf(shared.CodeInternal, "Internal Server Error"))
+				s.writeError(w, r, backend.Errorf(shared.CodeInternal, "Internal Server Error"))
 			}
 		}()
 		next.ServeHTTP(w, r)
@@ -90,7 +90,7 @@ func (s *Server) guardPath(next http.Handler) http.Handler {
 			clean += "/"
 		}
 		if clean != p || strings.ContainsRune(p, 0) || strings.Contains(r.URL.RawPath, "%00") {
-			s.error(w, r, errNotFound)
+			s.writeError(w, r, errNotFound)
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -115,14 +115,14 @@ func (s *Server) noRoute(mux *http.ServeMux) http.HandlerFunc {
 			}
 		}
 		if len(allow) == 0 {
-			s.error(w, r, errNotFound)
+			s.writeError(w, r, errNotFound)
 			return
 		}
 		if slices.Contains(allow, http.MethodGet) {
 			allow = append(allow, http.MethodHead)
 		}
 		w.Header().Set("Allow", strings.Join(append(allow, http.MethodOptions), ", "))
-		s.error(w, r, backend.Errorf(shared.CodeMethodNotAllowed, "The method is not allowed for the requested URL."))
+		s.writeError(w, r, backend.Errorf(shared.CodeMethodNotAllowed, "The method is not allowed for the requested URL."))
 	}
 }
 

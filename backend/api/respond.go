@@ -10,7 +10,7 @@ import (
 	"tessera/shared"
 )
 
-// errNotFound answers every missing route, file or session, as the seed's
+// errNotFound answers every missing route, file or session, as Flask
 // clients expect it.
 var errNotFound = backend.Errorf(shared.CodeNotFound, "Not Found")
 
@@ -46,9 +46,9 @@ var statusOf = map[string]int{
 	shared.CodeInvalidScope:       http.StatusBadRequest,
 }
 
-// json writes v as a JSON answer with status.
-func (s *Server) json(w http.ResponseWriter, status int, v any) {
-	// Messages go out as the seed's clients see them: no \u003c for "<".
+// writeJSON writes v as a JSON answer with status.
+func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
+	// Messages go out as Flask clients see them: no \u003c for "<".
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -68,9 +68,9 @@ func (s *Server) json(w http.ResponseWriter, status int, v any) {
 	w.Write(buf.Bytes())
 }
 
-// error answers err: a *backend.Error with its code's status and message,
+// writeError answers err: a *backend.Error with its code's status and message,
 // anything else as a logged, generic 500.
-func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *backend.Error
 	if !errors.As(err, &e) {
 		s.logger().ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
@@ -84,5 +84,5 @@ func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 		// Never "Basic": a browser would pop up a password dialog.
 		w.Header().Set("WWW-Authenticate", `Bearer realm="tessera"`)
 	}
-	s.json(w, status, shared.ErrorBody{Msg: e.Msg, Code: e.Code})
+	s.writeJSON(w, status, shared.ErrorBody{Msg: e.Msg, Code: e.Code})
 }

@@ -73,7 +73,7 @@ func (s *Server) Handler() http.Handler {
 	api := s.cors(s.routes())
 	app := s.App
 	if app == nil {
-		app = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.error(w, r, errNotFound) })
+		app = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.writeError(w, r, errNotFound) })
 	}
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == catchAll || strings.HasPrefix(r.URL.Path, catchAllSlash) {
@@ -85,20 +85,39 @@ func (s *Server) Handler() http.Handler {
 	return s.logRequests(s.recoverPanics(h))
 }
 
+// route is one entry of the API's route table: a pattern of
+// http.ServeMux and its handler. A protected route's handler is built by
+// with, which names the token it takes; the others are public.
+type route struct {
+	pattern string
+	handler http.Handler
+}
+
+// routeTable lists every route of the API.
+func (s *Server) routeTable() []route {
+	return []route{
+		{"POST /api/register", http.HandlerFunc(s.handleRegister)},
+		{"POST /api/login", http.HandlerFunc(s.handleLogin)},
+		{"GET /api/healthz", http.HandlerFunc(s.handleHealth)},
+		{"POST /api/refresh", s.with(refreshToken, s.handleRefresh)},
+		{"DELETE /api/logout", s.with(anyToken, s.handleLogout)},
+		{"GET /api/user-data", s.with(accessToken, s.handleUserData)},
+		{"GET /api/user-data-v2", s.with(accessToken, s.handleUserDataV2)},
+		{"POST /api/password", s.with(accessToken, s.handlePassword)},
+		{"GET /api/files", s.with(accessToken, s.handleFileList)},
+		{"GET /api/files/{path...}", s.with(accessToken, s.handleFile)},
+		{"GET /api/sessions", s.with(accessToken, s.handleSessionList)},
+		{"DELETE /api/sessions/{id}", s.with(accessToken, s.handleSessionEnd)},
+	}
+}
+
+// routes is the mux of the route table, with a catch-all that answers
+// unknown routes and wrong methods as JSON.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /api/register", s.handleRegister)
-	mux.HandleFunc("POST /api/login", s.handleLogin)
-	mux.HandleFunc("POST /api/refresh", s.handleRefresh)
-	mux.HandleFunc("DELETE /api/logout", s.handleLogout)
-	mux.HandleFunc("GET /api/user-data", s.handleUserData)
-	mux.HandleFunc("GET /api/user-data-v2", s.handleUserDataV2)
-	mux.HandleFunc("GET /api/files", s.handleFileList)
-	mux.HandleFunc("GET /api/files/{path...}", s.handleFile)
-	mux.HandleFunc("GET /api/healthz", s.handleHealth)
-	mux.HandleFunc("GET /api/sessions", s.handleSessionList)
-	mux.HandleFunc("DELETE /api/sessions/{id}", s.handleSessionEnd)
-	mux.HandleFunc("POST /api/password", s.handlePassword)
+	for _, rt := range s.routeTable() {
+		mux.Handle(rt.pattern, rt.handler)
+	}
 	mux.HandleFunc(catchAll, s.noRoute(mux))
 	mux.HandleFunc(catchAllSlash, s.noRoute(mux))
 	return s.guardPath(mux)
@@ -115,10 +134,10 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := s.Store.Ping(ctx); err != nil {
 		s.logger().ErrorContext(ctx, "health check", "err", err)
-		s.error(w, r, backend.Errorf(shared.CodeUnavailable, "Database unavailable"))
+		s.writeError(w, r, backend.Errorf(shared.CodeUnavailable, "Database unavailable"))
 		return
 	}
-	s.json(w, http.StatusOK, map[string]string{"status": "ok"})
+	s.writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 func (s *Server) now() time.Time {

@@ -17,7 +17,7 @@ import (
 const maxUserAgent = 256
 
 // startSession opens a session for user (a sign-in, or the first refresh of
-// a token made by the seed's app) and issues its token pair. It fails with
+// a token made by a Flask-JWT-Extended app) and issues its token pair. It fails with
 // an error wrapping backend.ErrConflict when the user's password is no
 // longer user.Password: it changed since the caller checked it.
 func (s *Server) startSession(r *http.Request, user *backend.User) (shared.TokenPair, error) {
@@ -68,21 +68,20 @@ func (s *Server) issue(spec backend.TokenSpec) (string, error) {
 // the session, except the one retired most recently within the grace
 // window (a lost answer, or a second tab that raced the first), which gets
 // a pair with the session's current refresh token.
-func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
-	p, err := s.authenticate(r, refreshOnly)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	var pair shared.TokenPair
+func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request, p *principal) {
+	var (
+		pair shared.TokenPair
+		err  error
+	)
 	switch {
 	case !s.Rotation:
-		// The seed's behaviour: a new access token, the refresh token lives on.
+		// Flask-JWT-Extended's behaviour: a new access token, the refresh
+		// token lives on.
 		pair.AccessToken, err = s.issue(backend.TokenSpec{Subject: p.user.Name, Type: backend.AccessToken, SessionID: p.claims.SessionID, NotAfter: sessionEnd(p.session)})
 	case p.session == nil:
-		// A token of the seed's app: retire it and start a proper session.
-		// Only the request that retires it gets one: concurrent ones are
-		// refused, as for any revoked token.
+		// A token of a Flask-JWT-Extended app: retire it and start a proper
+		// session. Only the request that retires it gets one: concurrent
+		// ones are refused, as for any revoked token.
 		var retired bool
 		retired, err = s.Store.RevokeToken(r.Context(), p.claims.JTI, p.claims.Type, time.Unix(p.claims.ExpiresAt, 0))
 		switch {
@@ -98,15 +97,15 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 		pair, err = s.rotate(r, p)
 	}
 	if err != nil {
-		s.error(w, r, err)
+		s.writeError(w, r, err)
 		return
 	}
-	s.json(w, http.StatusOK, pair)
+	s.writeJSON(w, http.StatusOK, pair)
 }
 
 func (s *Server) rotate(r *http.Request, p *principal) (shared.TokenPair, error) {
 	newJTI := uuid.NewString()
-	outcome, sess, err := s.Store.RotateRefresh(r.Context(), p.session.ID, p.claims.JTI, newJTI, s.now(), s.ReuseGrace)
+	outcome, sess, err := s.Store.RotateRefresh(r.Context(), p.session.ID, p.claims.JTI, newJTI, s.ReuseGrace)
 	if err != nil {
 		return shared.TokenPair{}, err
 	}
@@ -133,41 +132,37 @@ func sessionEnd(sess *backend.Session) time.Time {
 // handleLogout ends the session of the token it is sent (both of its tokens
 // stop working); ?scope=others ends the user's other sessions instead, and
 // ?scope=global all of them. A token without a session is revoked alone, as
-// the seed does.
-func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
-	p, err := s.authenticate(r, anyToken)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
+// Flask-JWT-Extended does.
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, p *principal) {
 	scope := r.URL.Query().Get("scope")
 	if scope != "" && scope != "others" && scope != "global" {
-		s.error(w, r, backend.Errorf(shared.CodeInvalidScope, "scope must be others or global"))
+		s.writeError(w, r, backend.Errorf(shared.CodeInvalidScope, "scope must be others or global"))
 		return
 	}
-	ctx, now, uid := r.Context(), s.now(), p.user.ID
+	ctx, uid := r.Context(), p.user.ID
 	sid := p.claims.SessionID
+	var err error
 	switch {
 	case scope == "others":
-		_, err = s.Store.RevokeSessions(ctx, uid, sid, sid != "", backend.ReasonLogoutOthers, now)
+		_, err = s.Store.RevokeSessions(ctx, uid, backend.SessionSet{Except: sid}, backend.ReasonLogoutOthers)
 	case scope == "global":
-		_, err = s.Store.RevokeSessions(ctx, uid, "", false, backend.ReasonLogoutGlobal, now)
+		_, err = s.Store.RevokeSessions(ctx, uid, backend.SessionSet{}, backend.ReasonLogoutGlobal)
 		if err == nil {
-			err = s.Store.RevokeTokensWithoutSession(ctx, uid, now)
+			err = s.Store.RevokeTokensWithoutSession(ctx, uid)
 		}
 	case sid != "":
-		_, err = s.Store.RevokeSessions(ctx, uid, sid, false, backend.ReasonLogout, now)
+		_, err = s.Store.RevokeSessions(ctx, uid, backend.SessionSet{Only: sid}, backend.ReasonLogout)
 	}
 	if err == nil && sid == "" && scope != "others" {
 		_, err = s.Store.RevokeToken(ctx, p.claims.JTI, p.claims.Type, time.Unix(p.claims.ExpiresAt, 0))
 	}
 	if err != nil {
-		s.error(w, r, err)
+		s.writeError(w, r, err)
 		return
 	}
 	typ := p.claims.Type
 	if typ != "" {
 		typ = strings.ToUpper(typ[:1]) + strings.ToLower(typ[1:])
 	}
-	s.json(w, http.StatusOK, shared.Message{Msg: typ + " token successfully revoked"})
+	s.writeJSON(w, http.StatusOK, shared.Message{Msg: typ + " token successfully revoked"})
 }

@@ -41,10 +41,10 @@ func (s *DB) IsTokenRevoked(ctx context.Context, jti string) (bool, error) {
 	return ok, nil
 }
 
-// PurgeExpired deletes blocklist rows whose token expired before now: such
-// tokens are refused for their expiry anyway. It returns how many went.
-func (s *DB) PurgeExpired(ctx context.Context, now time.Time) (int64, error) {
-	res, err := s.bun.NewDelete().Model((*blockRow)(nil)).Where("expires_at < ?", now.UTC()).Exec(ctx)
+// PurgeExpired deletes blocklist rows whose token has expired: such tokens
+// are refused for their expiry anyway. It returns how many went.
+func (s *DB) PurgeExpired(ctx context.Context) (int64, error) {
+	res, err := s.bun.NewDelete().Model((*blockRow)(nil)).Where("expires_at < ?", s.Now().UTC()).Exec(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("purge blocklist: %w", err)
 	}

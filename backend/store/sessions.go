@@ -13,8 +13,6 @@ import (
 	"tessera/backend"
 )
 
-var _ backend.SessionStore = (*DB)(nil)
-
 type sessionRow struct {
 	bun.BaseModel `bun:"table:sessions"`
 
@@ -94,7 +92,8 @@ func (s *DB) SessionByID(ctx context.Context, id string) (*backend.Session, erro
 }
 
 // ListSessions implements backend.SessionStore.
-func (s *DB) ListSessions(ctx context.Context, userID int64, now time.Time) ([]backend.Session, error) {
+func (s *DB) ListSessions(ctx context.Context, userID int64) ([]backend.Session, error) {
+	now := s.Now()
 	var rows []sessionRow
 	err := s.bun.NewSelect().Model(&rows).
 		Where("user_id = ?", userID).
@@ -113,18 +112,19 @@ func (s *DB) ListSessions(ctx context.Context, userID int64, now time.Time) ([]b
 }
 
 // RevokeSessions implements backend.SessionStore.
-func (s *DB) RevokeSessions(ctx context.Context, userID int64, id string, others bool, reason string, now time.Time) (int64, error) {
+func (s *DB) RevokeSessions(ctx context.Context, userID int64, set backend.SessionSet, reason string) (int64, error) {
+	now := s.Now()
 	q := s.bun.NewUpdate().Model((*sessionRow)(nil)).
 		Set("revoked_at = ?", now.UTC()).
 		Set("reason = ?", reason).
 		Where("user_id = ?", userID).
 		Where("revoked_at IS NULL").
 		Where("expires_at > ?", now.UTC()) // active only, as in ListSessions
-	switch {
-	case id != "" && others:
-		q = q.Where("id <> ?", id)
-	case id != "":
-		q = q.Where("id = ?", id)
+	if set.Only != "" {
+		q = q.Where("id = ?", set.Only)
+	}
+	if set.Except != "" {
+		q = q.Where("id <> ?", set.Except)
 	}
 	res, err := q.Exec(ctx)
 	if err != nil {
@@ -141,7 +141,8 @@ func (s *DB) RevokeSessions(ctx context.Context, userID int64, id string, others
 // for the transaction (SELECT ... FOR UPDATE on PostgreSQL; on SQLite every
 // transaction takes the write lock at BEGIN), so concurrent refreshes of one
 // session are applied one after the other and none is lost.
-func (s *DB) RotateRefresh(ctx context.Context, id, jti, newJTI string, now time.Time, grace time.Duration) (backend.RotateOutcome, *backend.Session, error) {
+func (s *DB) RotateRefresh(ctx context.Context, id, jti, newJTI string, grace time.Duration) (backend.RotateOutcome, *backend.Session, error) {
+	now := s.Now().UTC()
 	var outcome backend.RotateOutcome
 	row := new(sessionRow)
 	err := s.bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -155,7 +156,6 @@ func (s *DB) RotateRefresh(ctx context.Context, id, jti, newJTI string, now time
 			}
 			return err
 		}
-		now = now.UTC()
 		upd := tx.NewUpdate().Model(row).WherePK()
 		switch sess := row.session(); {
 		case !sess.Active(now):
@@ -183,31 +183,10 @@ func (s *DB) RotateRefresh(ctx context.Context, id, jti, newJTI string, now time
 	return outcome, row.session(), nil
 }
 
-// SetPassword implements backend.SessionStore.
-func (s *DB) SetPassword(ctx context.Context, userID int64, hash string, now time.Time) error {
-	res, err := s.bun.NewUpdate().Model((*userRow)(nil)).
-		Set("password = ?", hash).
-		Set("tokens_valid_after = ?", now.UTC()).
-		Where("id = ?", userID).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("set password: %w", err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return fmt.Errorf("set password of user %d: %w", userID, backend.ErrNotFound)
-	}
-	return nil
-}
-
-// RevokeTokensWithoutSession implements backend.SessionStore.
-func (s *DB) RevokeTokensWithoutSession(ctx context.Context, userID int64, now time.Time) error {
-	if _, err := s.bun.NewUpdate().Model((*userRow)(nil)).Set("tokens_valid_after = ?", now.UTC()).Where("id = ?", userID).Exec(ctx); err != nil {
-		return fmt.Errorf("revoke tokens without session: %w", err)
-	}
-	return nil
-}
-
 // PurgeSessions implements backend.SessionStore.
-func (s *DB) PurgeSessions(ctx context.Context, now, idleBefore time.Time) (int64, error) {
+func (s *DB) PurgeSessions(ctx context.Context, maxIdle time.Duration) (int64, error) {
+	now := s.Now()
+	idleBefore := now.Add(-maxIdle)
 	res, err := s.bun.NewDelete().Model((*sessionRow)(nil)).
 		WhereOr("expires_at < ?", now.UTC()).
 		WhereOr("revoked_at < ?", now.UTC()).

@@ -105,158 +105,156 @@ func checkSession(tb testing.TB, got, want *backend.Session) {
 func TestSessionByID(t *testing.T) {
 	ctx := context.Background()
 	east := time.FixedZone("east", 9*3600)
-	for _, kind := range storetest.Kinds(t) {
-		t.Run(string(kind), func(t *testing.T) {
-			t.Run("OK", func(t *testing.T) {
-				db := storetest.Open(t, kind)
-				uid := newUser(t, db, "alice")
-				fresh := &backend.Session{
-					ID:         "sess-fresh",
-					UserID:     uid,
-					CreatedAt:  clock.Add(-time.Hour),
-					RenewedAt:  clock.Add(-time.Minute).In(east),
-					ExpiresAt:  clock.Add(30 * 24 * time.Hour),
-					UserAgent:  "Mozilla/5.0 (X11; Linux x86_64) Zoë 🚀",
-					RefreshJTI: "jti-current",
-				}
-				ended := &backend.Session{
-					ID:            "sess-ended",
-					UserID:        uid,
-					CreatedAt:     clock.Add(-2 * time.Hour),
-					RenewedAt:     clock.Add(-90 * time.Minute),
-					ExpiresAt:     clock.Add(time.Hour + time.Microsecond),
-					UserAgent:     "",
-					RevokedAt:     clock.Add(-time.Microsecond).In(east),
-					Reason:        backend.ReasonLogout,
-					RefreshJTI:    "jti-2",
-					PrevJTI:       "jti-1",
-					PrevRetiredAt: clock.Add(-90 * time.Minute),
-				}
-				for _, s := range []*backend.Session{fresh, ended} {
-					createSession(t, db, s)
-				}
-				for _, want := range []*backend.Session{fresh, ended} {
-					checkSession(t, session(t, db, want.ID), want)
-				}
-				got := session(t, db, fresh.ID)
-				if !got.RevokedAt.IsZero() || !got.PrevRetiredAt.IsZero() {
-					t.Fatalf("RevokedAt, PrevRetiredAt = %v, %v; want zero times", got.RevokedAt, got.PrevRetiredAt)
-				}
-				if got, want := got.Active(clock), true; got != want {
-					t.Fatalf("Active = %v, want %v", got, want)
-				}
-			})
-			t.Run("ErrNotFound", func(t *testing.T) {
-				db := storetest.Open(t, kind)
-				newSession(t, db, newUser(t, db, "alice"), "sess-1", clock)
-				s, err := db.SessionByID(ctx, "sess-2")
-				if got, want := errors.Is(err, backend.ErrNotFound), true; got != want {
-					t.Fatalf("SessionByID(sess-2) = %v, %v; errors.Is(err, ErrNotFound) = %v, want %v", s, err, got, want)
-				}
-				if s != nil {
-					t.Fatalf("session = %v, want nil", s)
-				}
-			})
-			t.Run("ErrNoUser", func(t *testing.T) {
-				db := storetest.Open(t, kind)
-				uid := newUser(t, db, "alice")
-				s := &backend.Session{ID: "sess-1", UserID: uid + 1000, CreatedAt: clock, RenewedAt: clock, ExpiresAt: clock.Add(time.Hour), RefreshJTI: "r0"}
-				if err := db.CreateSession(ctx, s, ""); err == nil {
-					t.Fatalf("CreateSession for a missing user = nil, want a foreign key error")
-				}
-			})
-			t.Run("ErrDuplicateID", func(t *testing.T) {
-				db := storetest.Open(t, kind)
-				uid := newUser(t, db, "alice")
-				newSession(t, db, uid, "sess-1", clock)
-				s := &backend.Session{ID: "sess-1", UserID: uid, CreatedAt: clock, RenewedAt: clock, ExpiresAt: clock.Add(time.Hour), RefreshJTI: "other"}
-				if err := db.CreateSession(ctx, s, ""); err == nil {
-					t.Fatalf("second CreateSession(sess-1) = nil, want an error")
-				}
-				if got, want := session(t, db, "sess-1").RefreshJTI, "sess-1-r0"; got != want {
-					t.Fatalf("RefreshJTI = %q, want %q (the first session's)", got, want)
-				}
-			})
+	storetest.ForEach(t, func(t *testing.T, kind store.Kind) {
+		t.Run("OK", func(t *testing.T) {
+			db := storetest.Open(t, kind)
+			uid := newUser(t, db, "alice")
+			fresh := &backend.Session{
+				ID:         "sess-fresh",
+				UserID:     uid,
+				CreatedAt:  clock.Add(-time.Hour),
+				RenewedAt:  clock.Add(-time.Minute).In(east),
+				ExpiresAt:  clock.Add(30 * 24 * time.Hour),
+				UserAgent:  "Mozilla/5.0 (X11; Linux x86_64) Zoë 🚀",
+				RefreshJTI: "jti-current",
+			}
+			ended := &backend.Session{
+				ID:            "sess-ended",
+				UserID:        uid,
+				CreatedAt:     clock.Add(-2 * time.Hour),
+				RenewedAt:     clock.Add(-90 * time.Minute),
+				ExpiresAt:     clock.Add(time.Hour + time.Microsecond),
+				UserAgent:     "",
+				RevokedAt:     clock.Add(-time.Microsecond).In(east),
+				Reason:        backend.ReasonLogout,
+				RefreshJTI:    "jti-2",
+				PrevJTI:       "jti-1",
+				PrevRetiredAt: clock.Add(-90 * time.Minute),
+			}
+			for _, s := range []*backend.Session{fresh, ended} {
+				createSession(t, db, s)
+			}
+			for _, want := range []*backend.Session{fresh, ended} {
+				checkSession(t, session(t, db, want.ID), want)
+			}
+			got := session(t, db, fresh.ID)
+			if !got.RevokedAt.IsZero() || !got.PrevRetiredAt.IsZero() {
+				t.Fatalf("RevokedAt, PrevRetiredAt = %v, %v; want zero times", got.RevokedAt, got.PrevRetiredAt)
+			}
+			if got, want := got.Active(clock), true; got != want {
+				t.Fatalf("Active = %v, want %v", got, want)
+			}
 		})
-	}
+		t.Run("ErrNotFound", func(t *testing.T) {
+			db := storetest.Open(t, kind)
+			newSession(t, db, newUser(t, db, "alice"), "sess-1", clock)
+			s, err := db.SessionByID(ctx, "sess-2")
+			if got, want := errors.Is(err, backend.ErrNotFound), true; got != want {
+				t.Fatalf("SessionByID(sess-2) = %v, %v; errors.Is(err, ErrNotFound) = %v, want %v", s, err, got, want)
+			}
+			if s != nil {
+				t.Fatalf("session = %v, want nil", s)
+			}
+		})
+		t.Run("ErrNoUser", func(t *testing.T) {
+			db := storetest.Open(t, kind)
+			uid := newUser(t, db, "alice")
+			s := &backend.Session{ID: "sess-1", UserID: uid + 1000, CreatedAt: clock, RenewedAt: clock, ExpiresAt: clock.Add(time.Hour), RefreshJTI: "r0"}
+			if err := db.CreateSession(ctx, s, ""); err == nil {
+				t.Fatalf("CreateSession for a missing user = nil, want a foreign key error")
+			}
+		})
+		t.Run("ErrDuplicateID", func(t *testing.T) {
+			db := storetest.Open(t, kind)
+			uid := newUser(t, db, "alice")
+			newSession(t, db, uid, "sess-1", clock)
+			s := &backend.Session{ID: "sess-1", UserID: uid, CreatedAt: clock, RenewedAt: clock, ExpiresAt: clock.Add(time.Hour), RefreshJTI: "other"}
+			if err := db.CreateSession(ctx, s, ""); err == nil {
+				t.Fatalf("second CreateSession(sess-1) = nil, want an error")
+			}
+			if got, want := session(t, db, "sess-1").RefreshJTI, "sess-1-r0"; got != want {
+				t.Fatalf("RefreshJTI = %q, want %q (the first session's)", got, want)
+			}
+		})
+	})
 }
 
 func TestListSessions(t *testing.T) {
 	ctx := context.Background()
 	now := clock
-	for _, kind := range storetest.Kinds(t) {
-		t.Run(string(kind), func(t *testing.T) {
-			t.Run("OK", func(t *testing.T) {
-				db := storetest.Open(t, kind)
-				alice, bob := newUser(t, db, "alice"), newUser(t, db, "bob")
-				newSession(t, db, alice, "a-old", now.Add(-3*time.Hour))
-				newSession(t, db, alice, "a-new", now.Add(-time.Hour))
-				newSession(t, db, alice, "a-mid", now.Add(-2*time.Hour))
-				newSession(t, db, bob, "b-newest", now.Add(-time.Minute))
-				revoked := &backend.Session{ID: "a-revoked", UserID: alice, CreatedAt: now.Add(-time.Minute), RenewedAt: now.Add(-time.Minute),
-					ExpiresAt: now.Add(time.Hour), RevokedAt: now.Add(-time.Second), Reason: backend.ReasonLogout, RefreshJTI: "x"}
-				expired := &backend.Session{ID: "a-expired", UserID: alice, CreatedAt: now.Add(-time.Minute), RenewedAt: now.Add(-time.Minute),
-					ExpiresAt: now.Add(-time.Microsecond), RefreshJTI: "y"}
-				atNow := &backend.Session{ID: "a-at-now", UserID: alice, CreatedAt: now.Add(-time.Minute), RenewedAt: now.Add(-time.Minute),
-					ExpiresAt: now, RefreshJTI: "z"}
-				for _, s := range []*backend.Session{revoked, expired, atNow} {
-					createSession(t, db, s)
+	storetest.ForEach(t, func(t *testing.T, kind store.Kind) {
+		t.Run("OK", func(t *testing.T) {
+			db := storetest.Open(t, kind)
+			db.Now = fixedNow
+			alice, bob := newUser(t, db, "alice"), newUser(t, db, "bob")
+			newSession(t, db, alice, "a-old", now.Add(-3*time.Hour))
+			newSession(t, db, alice, "a-new", now.Add(-time.Hour))
+			newSession(t, db, alice, "a-mid", now.Add(-2*time.Hour))
+			newSession(t, db, bob, "b-newest", now.Add(-time.Minute))
+			revoked := &backend.Session{ID: "a-revoked", UserID: alice, CreatedAt: now.Add(-time.Minute), RenewedAt: now.Add(-time.Minute),
+				ExpiresAt: now.Add(time.Hour), RevokedAt: now.Add(-time.Second), Reason: backend.ReasonLogout, RefreshJTI: "x"}
+			expired := &backend.Session{ID: "a-expired", UserID: alice, CreatedAt: now.Add(-time.Minute), RenewedAt: now.Add(-time.Minute),
+				ExpiresAt: now.Add(-time.Microsecond), RefreshJTI: "y"}
+			atNow := &backend.Session{ID: "a-at-now", UserID: alice, CreatedAt: now.Add(-time.Minute), RenewedAt: now.Add(-time.Minute),
+				ExpiresAt: now, RefreshJTI: "z"}
+			for _, s := range []*backend.Session{revoked, expired, atNow} {
+				createSession(t, db, s)
+			}
+			got, err := db.ListSessions(ctx, alice)
+			if err != nil {
+				t.Fatalf("ListSessions: %v", err)
+			}
+			var ids []string
+			for _, s := range got {
+				ids = append(ids, s.ID)
+				if !s.Active(now) {
+					t.Errorf("listed session %s is not active", s.ID)
 				}
-				got, err := db.ListSessions(ctx, alice, now)
-				if err != nil {
-					t.Fatalf("ListSessions: %v", err)
+				if got, want := s.UserID, alice; got != want {
+					t.Errorf("session %s: UserID = %v, want %v", s.ID, got, want)
 				}
-				var ids []string
-				for _, s := range got {
-					ids = append(ids, s.ID)
-					if !s.Active(now) {
-						t.Errorf("listed session %s is not active", s.ID)
-					}
-					if got, want := s.UserID, alice; got != want {
-						t.Errorf("session %s: UserID = %v, want %v", s.ID, got, want)
-					}
-				}
-				if got, want := fmt.Sprint(ids), "[a-new a-mid a-old]"; got != want {
-					t.Fatalf("ListSessions(alice) = %s, want %s", got, want)
-				}
-				checkSession(t, &got[0], session(t, db, "a-new"))
+			}
+			if got, want := fmt.Sprint(ids), "[a-new a-mid a-old]"; got != want {
+				t.Fatalf("ListSessions(alice) = %s, want %s", got, want)
+			}
+			checkSession(t, &got[0], session(t, db, "a-new"))
 
-				got, err = db.ListSessions(ctx, bob, now)
-				if err != nil {
-					t.Fatalf("ListSessions(bob): %v", err)
-				}
-				if got, want := len(got), 1; got != want {
-					t.Fatalf("len(ListSessions(bob)) = %v, want %v", got, want)
-				}
-				if got, want := got[0].ID, "b-newest"; got != want {
-					t.Fatalf("ListSessions(bob)[0].ID = %q, want %q", got, want)
-				}
-			})
-			t.Run("Empty", func(t *testing.T) {
-				db := storetest.Open(t, kind)
-				alice, bob := newUser(t, db, "alice"), newUser(t, db, "bob")
-				newSession(t, db, bob, "b-1", now)
-				got, err := db.ListSessions(ctx, alice, now)
-				if err != nil {
-					t.Fatalf("ListSessions: %v", err)
-				}
-				if got, want := len(got), 0; got != want {
-					t.Fatalf("len(ListSessions(alice)) = %v, want %v", got, want)
-				}
-			})
+			got, err = db.ListSessions(ctx, bob)
+			if err != nil {
+				t.Fatalf("ListSessions(bob): %v", err)
+			}
+			if got, want := len(got), 1; got != want {
+				t.Fatalf("len(ListSessions(bob)) = %v, want %v", got, want)
+			}
+			if got, want := got[0].ID, "b-newest"; got != want {
+				t.Fatalf("ListSessions(bob)[0].ID = %q, want %q", got, want)
+			}
 		})
-	}
+		t.Run("Empty", func(t *testing.T) {
+			db := storetest.Open(t, kind)
+			db.Now = fixedNow
+			alice, bob := newUser(t, db, "alice"), newUser(t, db, "bob")
+			newSession(t, db, bob, "b-1", now)
+			got, err := db.ListSessions(ctx, alice)
+			if err != nil {
+				t.Fatalf("ListSessions: %v", err)
+			}
+			if got, want := len(got), 0; got != want {
+				t.Fatalf("len(ListSessions(alice)) = %v, want %v", got, want)
+			}
+		})
+	})
 }
 
 func TestRevokeSessions(t *testing.T) {
 	ctx := context.Background()
 	now := clock
 	earlier := now.Add(-time.Hour)
-	revoke := func(t *testing.T, db *store.DB, userID int64, id string, others bool, reason string) int64 {
+	revoke := func(t *testing.T, db *store.DB, userID int64, set backend.SessionSet, reason string) int64 {
 		t.Helper()
-		n, err := db.RevokeSessions(ctx, userID, id, others, reason, now)
+		n, err := db.RevokeSessions(ctx, userID, set, reason)
 		if err != nil {
-			t.Fatalf("RevokeSessions(%d, %q, %v): %v", userID, id, others, err)
+			t.Fatalf("RevokeSessions(%d, %+v): %v", userID, set, err)
 		}
 		return n
 	}
@@ -282,6 +280,7 @@ func TestRevokeSessions(t *testing.T) {
 	// a-expired, and bob b-1.
 	setup := func(t *testing.T, kind store.Kind) (db *store.DB, alice, bob int64) {
 		db = storetest.Open(t, kind)
+		db.Now = fixedNow
 		alice, bob = newUser(t, db, "alice"), newUser(t, db, "bob")
 		for _, id := range []string{"a-1", "a-2", "a-3"} {
 			newSession(t, db, alice, id, earlier)
@@ -293,97 +292,96 @@ func TestRevokeSessions(t *testing.T) {
 			ExpiresAt: now.Add(-time.Second), RefreshJTI: "e"})
 		return db, alice, bob
 	}
-	for _, kind := range storetest.Kinds(t) {
-		t.Run(string(kind), func(t *testing.T) {
-			t.Run("One", func(t *testing.T) {
-				db, alice, _ := setup(t, kind)
-				if got, want := revoke(t, db, alice, "a-1", false, backend.ReasonLogout), int64(1); got != want {
-					t.Fatalf("RevokeSessions(a-1) = %v, want %v", got, want)
-				}
-				checkRevoked(t, db, "a-1", now, backend.ReasonLogout)
-				for _, id := range []string{"a-2", "a-3", "b-1"} {
-					checkAlive(t, db, id)
-				}
-				// Again: a-1 already ended, so nothing is counted or changed.
-				if got, want := revoke(t, db, alice, "a-1", false, backend.ReasonEnded), int64(0); got != want {
-					t.Fatalf("second RevokeSessions(a-1) = %v, want %v", got, want)
-				}
-				checkRevoked(t, db, "a-1", now, backend.ReasonLogout)
-				if got, want := revoke(t, db, alice, "a-gone", false, backend.ReasonEnded), int64(0); got != want {
-					t.Fatalf("RevokeSessions(a-gone) = %v, want %v", got, want)
-				}
-				checkRevoked(t, db, "a-gone", earlier, backend.ReasonReuse)
-				if got, want := revoke(t, db, alice, "a-expired", false, backend.ReasonEnded), int64(0); got != want {
-					t.Fatalf("RevokeSessions(a-expired) = %v, want %v", got, want)
-				}
-				if got, want := revoke(t, db, alice, "nope", false, backend.ReasonEnded), int64(0); got != want {
-					t.Fatalf("RevokeSessions(nope) = %v, want %v", got, want)
-				}
-			})
-			t.Run("OtherUsersSession", func(t *testing.T) {
-				db, alice, bob := setup(t, kind)
-				if got, want := revoke(t, db, alice, "b-1", false, backend.ReasonEnded), int64(0); got != want {
-					t.Fatalf("RevokeSessions(alice, b-1) = %v, want %v", got, want)
-				}
-				checkAlive(t, db, "b-1")
-				if got, want := revoke(t, db, bob, "b-1", false, backend.ReasonEnded), int64(1); got != want {
-					t.Fatalf("RevokeSessions(bob, b-1) = %v, want %v", got, want)
-				}
-				checkRevoked(t, db, "b-1", now, backend.ReasonEnded)
-			})
-			t.Run("Others", func(t *testing.T) {
-				db, alice, _ := setup(t, kind)
-				if got, want := revoke(t, db, alice, "a-2", true, backend.ReasonLogoutOthers), int64(2); got != want {
-					t.Fatalf("RevokeSessions(others of a-2) = %v, want %v", got, want)
-				}
-				checkAlive(t, db, "a-2")
-				checkAlive(t, db, "b-1")
-				checkRevoked(t, db, "a-1", now, backend.ReasonLogoutOthers)
-				checkRevoked(t, db, "a-3", now, backend.ReasonLogoutOthers)
-				checkRevoked(t, db, "a-gone", earlier, backend.ReasonReuse)
-				checkAlive(t, db, "a-expired")
-				if got, want := revoke(t, db, alice, "a-2", true, backend.ReasonLogoutOthers), int64(0); got != want {
-					t.Fatalf("second RevokeSessions(others of a-2) = %v, want %v", got, want)
-				}
-				list, err := db.ListSessions(ctx, alice, now)
-				if err != nil {
-					t.Fatalf("ListSessions: %v", err)
-				}
-				if got, want := len(list), 1; got != want {
-					t.Fatalf("len(ListSessions) = %v, want %v", got, want)
-				}
-			})
-			t.Run("All", func(t *testing.T) {
-				db, alice, _ := setup(t, kind)
-				if got, want := revoke(t, db, alice, "", false, backend.ReasonLogoutGlobal), int64(3); got != want {
-					t.Fatalf("RevokeSessions(all) = %v, want %v", got, want)
-				}
-				for _, id := range []string{"a-1", "a-2", "a-3"} {
-					checkRevoked(t, db, id, now, backend.ReasonLogoutGlobal)
-				}
-				checkRevoked(t, db, "a-gone", earlier, backend.ReasonReuse)
-				checkAlive(t, db, "a-expired")
-				checkAlive(t, db, "b-1")
-				if got, want := revoke(t, db, alice, "", true, backend.ReasonPasswordChange), int64(0); got != want {
-					t.Fatalf("second RevokeSessions(all) = %v, want %v", got, want)
-				}
-				list, err := db.ListSessions(ctx, alice, now)
-				if err != nil {
-					t.Fatalf("ListSessions: %v", err)
-				}
-				if got, want := len(list), 0; got != want {
-					t.Fatalf("len(ListSessions) = %v, want %v", got, want)
-				}
-			})
-			t.Run("NoSessions", func(t *testing.T) {
-				db := storetest.Open(t, kind)
-				uid := newUser(t, db, "carol")
-				if got, want := revoke(t, db, uid, "", false, backend.ReasonLogoutGlobal), int64(0); got != want {
-					t.Fatalf("RevokeSessions = %v, want %v", got, want)
-				}
-			})
+	storetest.ForEach(t, func(t *testing.T, kind store.Kind) {
+		t.Run("One", func(t *testing.T) {
+			db, alice, _ := setup(t, kind)
+			if got, want := revoke(t, db, alice, backend.SessionSet{Only: "a-1"}, backend.ReasonLogout), int64(1); got != want {
+				t.Fatalf("RevokeSessions(a-1) = %v, want %v", got, want)
+			}
+			checkRevoked(t, db, "a-1", now, backend.ReasonLogout)
+			for _, id := range []string{"a-2", "a-3", "b-1"} {
+				checkAlive(t, db, id)
+			}
+			// Again: a-1 already ended, so nothing is counted or changed.
+			if got, want := revoke(t, db, alice, backend.SessionSet{Only: "a-1"}, backend.ReasonEnded), int64(0); got != want {
+				t.Fatalf("second RevokeSessions(a-1) = %v, want %v", got, want)
+			}
+			checkRevoked(t, db, "a-1", now, backend.ReasonLogout)
+			if got, want := revoke(t, db, alice, backend.SessionSet{Only: "a-gone"}, backend.ReasonEnded), int64(0); got != want {
+				t.Fatalf("RevokeSessions(a-gone) = %v, want %v", got, want)
+			}
+			checkRevoked(t, db, "a-gone", earlier, backend.ReasonReuse)
+			if got, want := revoke(t, db, alice, backend.SessionSet{Only: "a-expired"}, backend.ReasonEnded), int64(0); got != want {
+				t.Fatalf("RevokeSessions(a-expired) = %v, want %v", got, want)
+			}
+			if got, want := revoke(t, db, alice, backend.SessionSet{Only: "nope"}, backend.ReasonEnded), int64(0); got != want {
+				t.Fatalf("RevokeSessions(nope) = %v, want %v", got, want)
+			}
 		})
-	}
+		t.Run("OtherUsersSession", func(t *testing.T) {
+			db, alice, bob := setup(t, kind)
+			if got, want := revoke(t, db, alice, backend.SessionSet{Only: "b-1"}, backend.ReasonEnded), int64(0); got != want {
+				t.Fatalf("RevokeSessions(alice, b-1) = %v, want %v", got, want)
+			}
+			checkAlive(t, db, "b-1")
+			if got, want := revoke(t, db, bob, backend.SessionSet{Only: "b-1"}, backend.ReasonEnded), int64(1); got != want {
+				t.Fatalf("RevokeSessions(bob, b-1) = %v, want %v", got, want)
+			}
+			checkRevoked(t, db, "b-1", now, backend.ReasonEnded)
+		})
+		t.Run("Others", func(t *testing.T) {
+			db, alice, _ := setup(t, kind)
+			if got, want := revoke(t, db, alice, backend.SessionSet{Except: "a-2"}, backend.ReasonLogoutOthers), int64(2); got != want {
+				t.Fatalf("RevokeSessions(others of a-2) = %v, want %v", got, want)
+			}
+			checkAlive(t, db, "a-2")
+			checkAlive(t, db, "b-1")
+			checkRevoked(t, db, "a-1", now, backend.ReasonLogoutOthers)
+			checkRevoked(t, db, "a-3", now, backend.ReasonLogoutOthers)
+			checkRevoked(t, db, "a-gone", earlier, backend.ReasonReuse)
+			checkAlive(t, db, "a-expired")
+			if got, want := revoke(t, db, alice, backend.SessionSet{Except: "a-2"}, backend.ReasonLogoutOthers), int64(0); got != want {
+				t.Fatalf("second RevokeSessions(others of a-2) = %v, want %v", got, want)
+			}
+			list, err := db.ListSessions(ctx, alice)
+			if err != nil {
+				t.Fatalf("ListSessions: %v", err)
+			}
+			if got, want := len(list), 1; got != want {
+				t.Fatalf("len(ListSessions) = %v, want %v", got, want)
+			}
+		})
+		t.Run("All", func(t *testing.T) {
+			db, alice, _ := setup(t, kind)
+			if got, want := revoke(t, db, alice, backend.SessionSet{}, backend.ReasonLogoutGlobal), int64(3); got != want {
+				t.Fatalf("RevokeSessions(all) = %v, want %v", got, want)
+			}
+			for _, id := range []string{"a-1", "a-2", "a-3"} {
+				checkRevoked(t, db, id, now, backend.ReasonLogoutGlobal)
+			}
+			checkRevoked(t, db, "a-gone", earlier, backend.ReasonReuse)
+			checkAlive(t, db, "a-expired")
+			checkAlive(t, db, "b-1")
+			if got, want := revoke(t, db, alice, backend.SessionSet{Except: ""}, backend.ReasonPasswordChange), int64(0); got != want {
+				t.Fatalf("second RevokeSessions(all) = %v, want %v", got, want)
+			}
+			list, err := db.ListSessions(ctx, alice)
+			if err != nil {
+				t.Fatalf("ListSessions: %v", err)
+			}
+			if got, want := len(list), 0; got != want {
+				t.Fatalf("len(ListSessions) = %v, want %v", got, want)
+			}
+		})
+		t.Run("NoSessions", func(t *testing.T) {
+			db := storetest.Open(t, kind)
+			db.Now = fixedNow
+			uid := newUser(t, db, "carol")
+			if got, want := revoke(t, db, uid, backend.SessionSet{}, backend.ReasonLogoutGlobal), int64(0); got != want {
+				t.Fatalf("RevokeSessions = %v, want %v", got, want)
+			}
+		})
+	})
 }
 
 func TestRotateRefresh(t *testing.T) {
@@ -392,7 +390,8 @@ func TestRotateRefresh(t *testing.T) {
 	// rotate presents jti to session id at at and checks the outcome.
 	rotate := func(t *testing.T, db *store.DB, id, jti, newJTI string, at time.Time, want backend.RotateOutcome) *backend.Session {
 		t.Helper()
-		got, s, err := db.RotateRefresh(ctx, id, jti, newJTI, at, grace)
+		db.Now = func() time.Time { return at }
+		got, s, err := db.RotateRefresh(ctx, id, jti, newJTI, grace)
 		if err != nil {
 			t.Fatalf("RotateRefresh(%s, %s): %v", id, jti, err)
 		}
@@ -405,138 +404,137 @@ func TestRotateRefresh(t *testing.T) {
 		checkSession(t, s, session(t, db, id))
 		return s
 	}
-	for _, kind := range storetest.Kinds(t) {
-		t.Run(string(kind), func(t *testing.T) {
-			t.Run("Rotated", func(t *testing.T) {
-				db := storetest.Open(t, kind)
-				uid := newUser(t, db, "alice")
-				orig := newSession(t, db, uid, "s", now.Add(-time.Hour))
-				s := rotate(t, db, "s", "s-r0", "s-r1", now, backend.Rotated)
-				want := *orig
-				want.RefreshJTI, want.PrevJTI, want.PrevRetiredAt, want.RenewedAt = "s-r1", "s-r0", now, now
-				checkSession(t, s, &want)
+	storetest.ForEach(t, func(t *testing.T, kind store.Kind) {
+		t.Run("Rotated", func(t *testing.T) {
+			db := storetest.Open(t, kind)
+			uid := newUser(t, db, "alice")
+			orig := newSession(t, db, uid, "s", now.Add(-time.Hour))
+			s := rotate(t, db, "s", "s-r0", "s-r1", now, backend.Rotated)
+			want := *orig
+			want.RefreshJTI, want.PrevJTI, want.PrevRetiredAt, want.RenewedAt = "s-r1", "s-r0", now, now
+			checkSession(t, s, &want)
 
-				later := now.Add(time.Minute)
-				s = rotate(t, db, "s", "s-r1", "s-r2", later, backend.Rotated)
-				want.RefreshJTI, want.PrevJTI, want.PrevRetiredAt, want.RenewedAt = "s-r2", "s-r1", later, later
-				checkSession(t, s, &want)
-			})
-			t.Run("Grace", func(t *testing.T) {
-				db := storetest.Open(t, kind)
-				uid := newUser(t, db, "alice")
-				newSession(t, db, uid, "s", now.Add(-time.Hour))
-				rotate(t, db, "s", "s-r0", "s-r1", now, backend.Rotated)
-				for _, d := range []time.Duration{0, time.Second, grace / 2} {
-					at := now.Add(d)
-					s := rotate(t, db, "s", "s-r0", "unused", at, backend.Grace)
-					if !s.Active(at) {
-						t.Fatalf("session not active after Grace at +%v", d)
-					}
-					if got, want := s.RefreshJTI, "s-r1"; got != want {
-						t.Fatalf("RefreshJTI after Grace = %q, want %q", got, want)
-					}
-					if got, want := s.PrevJTI, "s-r0"; got != want {
-						t.Fatalf("PrevJTI after Grace = %q, want %q", got, want)
-					}
-					if got, want := s.PrevRetiredAt, now; !got.Equal(want) {
-						t.Fatalf("PrevRetiredAt after Grace = %v, want %v", got, want)
-					}
-				}
-				// The current token still rotates after a grace answer.
-				rotate(t, db, "s", "s-r1", "s-r2", now.Add(grace), backend.Rotated)
-			})
-			t.Run("Reused", func(t *testing.T) {
-				db := storetest.Open(t, kind)
-				uid := newUser(t, db, "alice")
-				newSession(t, db, uid, "s", now.Add(-time.Hour))
-				newSession(t, db, uid, "other", now.Add(-time.Hour))
-				rotate(t, db, "s", "s-r0", "s-r1", now, backend.Rotated)
-				at := now.Add(grace + time.Microsecond)
-				s := rotate(t, db, "s", "s-r0", "unused", at, backend.Reused)
-				if got, want := s.RevokedAt, at; !got.Equal(want) {
-					t.Fatalf("RevokedAt = %v, want %v", got, want)
-				}
-				if got, want := s.Reason, backend.ReasonReuse; got != want {
-					t.Fatalf("Reason = %q, want %q", got, want)
-				}
-				if got, want := s.RefreshJTI, "s-r1"; got != want {
-					t.Fatalf("RefreshJTI = %q, want %q", got, want)
-				}
-				// The session is over: even its current token is refused.
-				s = rotate(t, db, "s", "s-r1", "s-r2", at, backend.Ended)
-				if got, want := s.RefreshJTI, "s-r1"; got != want {
-					t.Fatalf("RefreshJTI after Ended = %q, want %q", got, want)
-				}
-				rotate(t, db, "s", "s-r0", "s-r2", at, backend.Ended)
-				// Other sessions of the user are not touched.
-				rotate(t, db, "other", "other-r0", "other-r1", at, backend.Rotated)
-			})
-			t.Run("ReusedOlder", func(t *testing.T) {
-				db := storetest.Open(t, kind)
-				uid := newUser(t, db, "alice")
-				newSession(t, db, uid, "s", now.Add(-time.Hour))
-				rotate(t, db, "s", "s-r0", "s-r1", now, backend.Rotated)
-				rotate(t, db, "s", "s-r1", "s-r2", now.Add(time.Second), backend.Rotated)
-				// s-r0 is two rotations back: reuse, even inside the window
-				// of the last rotation.
-				s := rotate(t, db, "s", "s-r0", "unused", now.Add(2*time.Second), backend.Reused)
-				if got, want := s.Reason, backend.ReasonReuse; got != want {
-					t.Fatalf("Reason = %q, want %q", got, want)
-				}
-				if s.Active(now.Add(2 * time.Second)) {
-					t.Fatalf("session still active after reuse")
-				}
-			})
-			t.Run("ReusedUnknownJTI", func(t *testing.T) {
-				db := storetest.Open(t, kind)
-				uid := newUser(t, db, "alice")
-				newSession(t, db, uid, "s", now.Add(-time.Hour))
-				rotate(t, db, "s", "never-issued", "unused", now, backend.Reused)
-			})
-			t.Run("EndedRevoked", func(t *testing.T) {
-				db := storetest.Open(t, kind)
-				uid := newUser(t, db, "alice")
-				newSession(t, db, uid, "s", now.Add(-time.Hour))
-				if _, err := db.RevokeSessions(ctx, uid, "s", false, backend.ReasonLogout, now); err != nil {
-					t.Fatalf("RevokeSessions: %v", err)
-				}
-				s := rotate(t, db, "s", "s-r0", "s-r1", now.Add(time.Second), backend.Ended)
-				if got, want := s.RefreshJTI, "s-r0"; got != want {
-					t.Fatalf("RefreshJTI = %q, want %q", got, want)
-				}
-				if got, want := s.Reason, backend.ReasonLogout; got != want {
-					t.Fatalf("Reason = %q, want %q", got, want)
-				}
-			})
-			t.Run("EndedExpired", func(t *testing.T) {
-				db := storetest.Open(t, kind)
-				uid := newUser(t, db, "alice")
-				createSession(t, db, &backend.Session{ID: "s", UserID: uid, CreatedAt: now.Add(-time.Hour), RenewedAt: now.Add(-time.Hour),
-					ExpiresAt: now, RefreshJTI: "s-r0"})
-				s := rotate(t, db, "s", "s-r0", "s-r1", now, backend.Ended)
-				if got, want := s.RefreshJTI, "s-r0"; got != want {
-					t.Fatalf("RefreshJTI = %q, want %q", got, want)
-				}
-				if !s.RevokedAt.IsZero() {
-					t.Fatalf("RevokedAt = %v, want zero", s.RevokedAt)
-				}
-				if got, want := s.RenewedAt, now.Add(-time.Hour); !got.Equal(want) {
-					t.Fatalf("RenewedAt = %v, want %v", got, want)
-				}
-			})
-			t.Run("ErrNotFound", func(t *testing.T) {
-				db := storetest.Open(t, kind)
-				newSession(t, db, newUser(t, db, "alice"), "s", now)
-				outcome, s, err := db.RotateRefresh(ctx, "nope", "s-r0", "s-r1", now, grace)
-				if got, want := errors.Is(err, backend.ErrNotFound), true; got != want {
-					t.Fatalf("RotateRefresh(nope) = %v, %v, %v; errors.Is(err, ErrNotFound) = %v, want %v", outcome, s, err, got, want)
-				}
-				if s != nil {
-					t.Fatalf("session = %v, want nil", s)
-				}
-			})
+			later := now.Add(time.Minute)
+			s = rotate(t, db, "s", "s-r1", "s-r2", later, backend.Rotated)
+			want.RefreshJTI, want.PrevJTI, want.PrevRetiredAt, want.RenewedAt = "s-r2", "s-r1", later, later
+			checkSession(t, s, &want)
 		})
-	}
+		t.Run("Grace", func(t *testing.T) {
+			db := storetest.Open(t, kind)
+			uid := newUser(t, db, "alice")
+			newSession(t, db, uid, "s", now.Add(-time.Hour))
+			rotate(t, db, "s", "s-r0", "s-r1", now, backend.Rotated)
+			for _, d := range []time.Duration{0, time.Second, grace / 2} {
+				at := now.Add(d)
+				s := rotate(t, db, "s", "s-r0", "unused", at, backend.Grace)
+				if !s.Active(at) {
+					t.Fatalf("session not active after Grace at +%v", d)
+				}
+				if got, want := s.RefreshJTI, "s-r1"; got != want {
+					t.Fatalf("RefreshJTI after Grace = %q, want %q", got, want)
+				}
+				if got, want := s.PrevJTI, "s-r0"; got != want {
+					t.Fatalf("PrevJTI after Grace = %q, want %q", got, want)
+				}
+				if got, want := s.PrevRetiredAt, now; !got.Equal(want) {
+					t.Fatalf("PrevRetiredAt after Grace = %v, want %v", got, want)
+				}
+			}
+			// The current token still rotates after a grace answer.
+			rotate(t, db, "s", "s-r1", "s-r2", now.Add(grace), backend.Rotated)
+		})
+		t.Run("Reused", func(t *testing.T) {
+			db := storetest.Open(t, kind)
+			uid := newUser(t, db, "alice")
+			newSession(t, db, uid, "s", now.Add(-time.Hour))
+			newSession(t, db, uid, "other", now.Add(-time.Hour))
+			rotate(t, db, "s", "s-r0", "s-r1", now, backend.Rotated)
+			at := now.Add(grace + time.Microsecond)
+			s := rotate(t, db, "s", "s-r0", "unused", at, backend.Reused)
+			if got, want := s.RevokedAt, at; !got.Equal(want) {
+				t.Fatalf("RevokedAt = %v, want %v", got, want)
+			}
+			if got, want := s.Reason, backend.ReasonReuse; got != want {
+				t.Fatalf("Reason = %q, want %q", got, want)
+			}
+			if got, want := s.RefreshJTI, "s-r1"; got != want {
+				t.Fatalf("RefreshJTI = %q, want %q", got, want)
+			}
+			// The session is over: even its current token is refused.
+			s = rotate(t, db, "s", "s-r1", "s-r2", at, backend.Ended)
+			if got, want := s.RefreshJTI, "s-r1"; got != want {
+				t.Fatalf("RefreshJTI after Ended = %q, want %q", got, want)
+			}
+			rotate(t, db, "s", "s-r0", "s-r2", at, backend.Ended)
+			// Other sessions of the user are not touched.
+			rotate(t, db, "other", "other-r0", "other-r1", at, backend.Rotated)
+		})
+		t.Run("ReusedOlder", func(t *testing.T) {
+			db := storetest.Open(t, kind)
+			uid := newUser(t, db, "alice")
+			newSession(t, db, uid, "s", now.Add(-time.Hour))
+			rotate(t, db, "s", "s-r0", "s-r1", now, backend.Rotated)
+			rotate(t, db, "s", "s-r1", "s-r2", now.Add(time.Second), backend.Rotated)
+			// s-r0 is two rotations back: reuse, even inside the window
+			// of the last rotation.
+			s := rotate(t, db, "s", "s-r0", "unused", now.Add(2*time.Second), backend.Reused)
+			if got, want := s.Reason, backend.ReasonReuse; got != want {
+				t.Fatalf("Reason = %q, want %q", got, want)
+			}
+			if s.Active(now.Add(2 * time.Second)) {
+				t.Fatalf("session still active after reuse")
+			}
+		})
+		t.Run("ReusedUnknownJTI", func(t *testing.T) {
+			db := storetest.Open(t, kind)
+			uid := newUser(t, db, "alice")
+			newSession(t, db, uid, "s", now.Add(-time.Hour))
+			rotate(t, db, "s", "never-issued", "unused", now, backend.Reused)
+		})
+		t.Run("EndedRevoked", func(t *testing.T) {
+			db := storetest.Open(t, kind)
+			uid := newUser(t, db, "alice")
+			newSession(t, db, uid, "s", now.Add(-time.Hour))
+			db.Now = fixedNow
+			if _, err := db.RevokeSessions(ctx, uid, backend.SessionSet{Only: "s"}, backend.ReasonLogout); err != nil {
+				t.Fatalf("RevokeSessions: %v", err)
+			}
+			s := rotate(t, db, "s", "s-r0", "s-r1", now.Add(time.Second), backend.Ended)
+			if got, want := s.RefreshJTI, "s-r0"; got != want {
+				t.Fatalf("RefreshJTI = %q, want %q", got, want)
+			}
+			if got, want := s.Reason, backend.ReasonLogout; got != want {
+				t.Fatalf("Reason = %q, want %q", got, want)
+			}
+		})
+		t.Run("EndedExpired", func(t *testing.T) {
+			db := storetest.Open(t, kind)
+			uid := newUser(t, db, "alice")
+			createSession(t, db, &backend.Session{ID: "s", UserID: uid, CreatedAt: now.Add(-time.Hour), RenewedAt: now.Add(-time.Hour),
+				ExpiresAt: now, RefreshJTI: "s-r0"})
+			s := rotate(t, db, "s", "s-r0", "s-r1", now, backend.Ended)
+			if got, want := s.RefreshJTI, "s-r0"; got != want {
+				t.Fatalf("RefreshJTI = %q, want %q", got, want)
+			}
+			if !s.RevokedAt.IsZero() {
+				t.Fatalf("RevokedAt = %v, want zero", s.RevokedAt)
+			}
+			if got, want := s.RenewedAt, now.Add(-time.Hour); !got.Equal(want) {
+				t.Fatalf("RenewedAt = %v, want %v", got, want)
+			}
+		})
+		t.Run("ErrNotFound", func(t *testing.T) {
+			db := storetest.Open(t, kind)
+			newSession(t, db, newUser(t, db, "alice"), "s", now)
+			outcome, s, err := db.RotateRefresh(ctx, "nope", "s-r0", "s-r1", grace)
+			if got, want := errors.Is(err, backend.ErrNotFound), true; got != want {
+				t.Fatalf("RotateRefresh(nope) = %v, %v, %v; errors.Is(err, ErrNotFound) = %v, want %v", outcome, s, err, got, want)
+			}
+			if s != nil {
+				t.Fatalf("session = %v, want nil", s)
+			}
+		})
+	})
 }
 
 // rotateResult is what one RotateRefresh call of a concurrent test got.
@@ -552,6 +550,7 @@ type rotateResult struct {
 // and returns their results.
 func rotateAtOnce(db *store.DB, ids []string, n int) []rotateResult {
 	ctx := context.Background()
+	db.Now = fixedNow
 	start := make(chan struct{})
 	res := make([]rotateResult, len(ids)*n)
 	var wg sync.WaitGroup
@@ -561,7 +560,7 @@ func rotateAtOnce(db *store.DB, ids []string, n int) []rotateResult {
 		wg.Go(func() {
 			<-start
 			r := &res[i]
-			r.outcome, r.sess, r.err = db.RotateRefresh(ctx, r.id, r.id+"-r0", r.newJTI, clock, grace)
+			r.outcome, r.sess, r.err = db.RotateRefresh(ctx, r.id, r.id+"-r0", r.newJTI, grace)
 		})
 	}
 	close(start)
@@ -624,72 +623,68 @@ func checkRotatedOnce(t *testing.T, db *store.DB, res []rotateResult, id string,
 }
 
 func TestRotateRefreshConcurrent(t *testing.T) {
-	for _, kind := range storetest.Kinds(t) {
-		t.Run(string(kind), func(t *testing.T) {
-			t.Run("OneSession", func(t *testing.T) {
-				db := storetest.Open(t, kind)
-				newSession(t, db, newUser(t, db, "alice"), "s", clock.Add(-time.Hour))
-				const n = 20
-				res := rotateAtOnce(db, []string{"s"}, n)
-				checkRotatedOnce(t, db, res, "s", n)
-			})
-			t.Run("TwoSessions", func(t *testing.T) {
-				db := storetest.Open(t, kind)
-				uid := newUser(t, db, "alice")
-				newSession(t, db, uid, "s1", clock.Add(-time.Hour))
-				newSession(t, db, uid, "s2", clock.Add(-time.Hour))
-				const n = 10
-				res := rotateAtOnce(db, []string{"s1", "s2"}, n)
-				checkRotatedOnce(t, db, res, "s1", n)
-				checkRotatedOnce(t, db, res, "s2", n)
-			})
+	storetest.ForEach(t, func(t *testing.T, kind store.Kind) {
+		t.Run("OneSession", func(t *testing.T) {
+			db := storetest.Open(t, kind)
+			newSession(t, db, newUser(t, db, "alice"), "s", clock.Add(-time.Hour))
+			const n = 20
+			res := rotateAtOnce(db, []string{"s"}, n)
+			checkRotatedOnce(t, db, res, "s", n)
 		})
-	}
+		t.Run("TwoSessions", func(t *testing.T) {
+			db := storetest.Open(t, kind)
+			uid := newUser(t, db, "alice")
+			newSession(t, db, uid, "s1", clock.Add(-time.Hour))
+			newSession(t, db, uid, "s2", clock.Add(-time.Hour))
+			const n = 10
+			res := rotateAtOnce(db, []string{"s1", "s2"}, n)
+			checkRotatedOnce(t, db, res, "s1", n)
+			checkRotatedOnce(t, db, res, "s2", n)
+		})
+	})
 }
 
 func TestSetPassword(t *testing.T) {
 	ctx := context.Background()
-	for _, kind := range storetest.Kinds(t) {
-		t.Run(string(kind), func(t *testing.T) {
-			t.Run("OK", func(t *testing.T) {
-				db := storetest.Open(t, kind)
-				alice := newUser(t, db, "alice")
-				newUser(t, db, "bob")
-				if err := db.SetPassword(ctx, alice, "hash-new", clock); err != nil {
-					t.Fatalf("SetPassword: %v", err)
-				}
-				u, err := db.UserByName(ctx, "alice")
-				if err != nil {
-					t.Fatalf("UserByName: %v", err)
-				}
-				if got, want := u.ID, alice; got != want {
-					t.Fatalf("ID = %v, want %v", got, want)
-				}
-				if got, want := u.Password, "hash-new"; got != want {
-					t.Fatalf("Password = %q, want %q", got, want)
-				}
-				u, err = db.UserByName(ctx, "bob")
-				if err != nil {
-					t.Fatalf("UserByName(bob): %v", err)
-				}
-				if got, want := u.Password, "hash-bob"; got != want {
-					t.Fatalf("bob's Password = %q, want %q", got, want)
-				}
-				// Setting the same hash again is not "not found".
-				if err := db.SetPassword(ctx, alice, "hash-new", clock); err != nil {
-					t.Fatalf("SetPassword with the same hash: %v", err)
-				}
-			})
-			t.Run("ErrNotFound", func(t *testing.T) {
-				db := storetest.Open(t, kind)
-				uid := newUser(t, db, "alice")
-				err := db.SetPassword(ctx, uid+1000, "hash-new", clock)
-				if got, want := errors.Is(err, backend.ErrNotFound), true; got != want {
-					t.Fatalf("SetPassword(unknown) = %v; errors.Is(err, ErrNotFound) = %v, want %v", err, got, want)
-				}
-			})
+	storetest.ForEach(t, func(t *testing.T, kind store.Kind) {
+		t.Run("OK", func(t *testing.T) {
+			db := storetest.Open(t, kind)
+			alice := newUser(t, db, "alice")
+			newUser(t, db, "bob")
+			if err := db.SetPassword(ctx, alice, "hash-new"); err != nil {
+				t.Fatalf("SetPassword: %v", err)
+			}
+			u, err := db.UserByName(ctx, "alice")
+			if err != nil {
+				t.Fatalf("UserByName: %v", err)
+			}
+			if got, want := u.ID, alice; got != want {
+				t.Fatalf("ID = %v, want %v", got, want)
+			}
+			if got, want := u.Password, "hash-new"; got != want {
+				t.Fatalf("Password = %q, want %q", got, want)
+			}
+			u, err = db.UserByName(ctx, "bob")
+			if err != nil {
+				t.Fatalf("UserByName(bob): %v", err)
+			}
+			if got, want := u.Password, "hash-bob"; got != want {
+				t.Fatalf("bob's Password = %q, want %q", got, want)
+			}
+			// Setting the same hash again is not "not found".
+			if err := db.SetPassword(ctx, alice, "hash-new"); err != nil {
+				t.Fatalf("SetPassword with the same hash: %v", err)
+			}
 		})
-	}
+		t.Run("ErrNotFound", func(t *testing.T) {
+			db := storetest.Open(t, kind)
+			uid := newUser(t, db, "alice")
+			err := db.SetPassword(ctx, uid+1000, "hash-new")
+			if got, want := errors.Is(err, backend.ErrNotFound), true; got != want {
+				t.Fatalf("SetPassword(unknown) = %v; errors.Is(err, ErrNotFound) = %v, want %v", err, got, want)
+			}
+		})
+	})
 }
 
 func TestPurgeSessions(t *testing.T) {
@@ -698,155 +693,153 @@ func TestPurgeSessions(t *testing.T) {
 	idleBefore := now.Add(-24 * time.Hour)
 	east := time.FixedZone("east", 9*3600)
 	west := time.FixedZone("west", -7*3600)
-	for _, kind := range storetest.Kinds(t) {
-		t.Run(string(kind), func(t *testing.T) {
-			t.Run("OK", func(t *testing.T) {
-				db := storetest.Open(t, kind)
-				alice, bob := newUser(t, db, "alice"), newUser(t, db, "bob")
-				mk := func(id string, userID int64, renewed, expires, revoked time.Time) *backend.Session {
-					return &backend.Session{ID: id, UserID: userID, CreatedAt: renewed.Add(-time.Hour), RenewedAt: renewed,
-						ExpiresAt: expires, RevokedAt: revoked, RefreshJTI: id + "-r0"}
+	storetest.ForEach(t, func(t *testing.T, kind store.Kind) {
+		t.Run("OK", func(t *testing.T) {
+			db := storetest.Open(t, kind)
+			alice, bob := newUser(t, db, "alice"), newUser(t, db, "bob")
+			mk := func(id string, userID int64, renewed, expires, revoked time.Time) *backend.Session {
+				return &backend.Session{ID: id, UserID: userID, CreatedAt: renewed.Add(-time.Hour), RenewedAt: renewed,
+					ExpiresAt: expires, RevokedAt: revoked, RefreshJTI: id + "-r0"}
+			}
+			soon := now.Add(time.Hour)
+			var never time.Time
+			gone := []*backend.Session{
+				mk("expired", alice, now.Add(-time.Hour), now.Add(-time.Microsecond), never),
+				mk("expired-west", alice, now.Add(-time.Hour), now.Add(-time.Minute).In(west), never),
+				mk("revoked", alice, now.Add(-time.Hour), soon, now.Add(-time.Second)),
+				mk("idle", alice, idleBefore.Add(-time.Microsecond), soon, never),
+				mk("idle-bob", bob, idleBefore.Add(-time.Hour), soon, never),
+			}
+			kept := []*backend.Session{
+				mk("active", alice, now.Add(-time.Hour), soon, never),
+				mk("active-bob", bob, now, soon.In(east), never),
+				mk("expires-at-now", alice, now.Add(-time.Hour), now, never), // expires_at < now is strict
+				mk("renewed-at-limit", alice, idleBefore, soon, never),       // renewed_at < idleBefore is strict
+			}
+			for _, s := range append(append([]*backend.Session{}, gone...), kept...) {
+				createSession(t, db, s)
+			}
+			db.Now = func() time.Time { return now.In(east) }
+			n, err := db.PurgeSessions(ctx, now.Sub(idleBefore))
+			if err != nil {
+				t.Fatalf("PurgeSessions: %v", err)
+			}
+			if got, want := n, int64(len(gone)); got != want {
+				t.Fatalf("PurgeSessions = %v, want %v", got, want)
+			}
+			for _, s := range gone {
+				if _, err := db.SessionByID(ctx, s.ID); !errors.Is(err, backend.ErrNotFound) {
+					t.Fatalf("SessionByID(%s) after purge: err = %v, want ErrNotFound", s.ID, err)
 				}
-				soon := now.Add(time.Hour)
-				var never time.Time
-				gone := []*backend.Session{
-					mk("expired", alice, now.Add(-time.Hour), now.Add(-time.Microsecond), never),
-					mk("expired-west", alice, now.Add(-time.Hour), now.Add(-time.Minute).In(west), never),
-					mk("revoked", alice, now.Add(-time.Hour), soon, now.Add(-time.Second)),
-					mk("idle", alice, idleBefore.Add(-time.Microsecond), soon, never),
-					mk("idle-bob", bob, idleBefore.Add(-time.Hour), soon, never),
-				}
-				kept := []*backend.Session{
-					mk("active", alice, now.Add(-time.Hour), soon, never),
-					mk("active-bob", bob, now, soon.In(east), never),
-					mk("expires-at-now", alice, now.Add(-time.Hour), now, never), // expires_at < now is strict
-					mk("renewed-at-limit", alice, idleBefore, soon, never),       // renewed_at < idleBefore is strict
-				}
-				for _, s := range append(append([]*backend.Session{}, gone...), kept...) {
-					createSession(t, db, s)
-				}
-				n, err := db.PurgeSessions(ctx, now.In(east), idleBefore.In(west))
-				if err != nil {
-					t.Fatalf("PurgeSessions: %v", err)
-				}
-				if got, want := n, int64(len(gone)); got != want {
-					t.Fatalf("PurgeSessions = %v, want %v", got, want)
-				}
-				for _, s := range gone {
-					if _, err := db.SessionByID(ctx, s.ID); !errors.Is(err, backend.ErrNotFound) {
-						t.Fatalf("SessionByID(%s) after purge: err = %v, want ErrNotFound", s.ID, err)
-					}
-				}
-				for _, s := range kept {
-					checkSession(t, session(t, db, s.ID), s)
-				}
-				n, err = db.PurgeSessions(ctx, now, idleBefore)
-				if err != nil {
-					t.Fatalf("second PurgeSessions: %v", err)
-				}
-				if got, want := n, int64(0); got != want {
-					t.Fatalf("second PurgeSessions = %v, want %v", got, want)
-				}
-			})
-			t.Run("Empty", func(t *testing.T) {
-				db := storetest.Open(t, kind)
-				n, err := db.PurgeSessions(ctx, now, idleBefore)
-				if err != nil {
-					t.Fatalf("PurgeSessions: %v", err)
-				}
-				if got, want := n, int64(0); got != want {
-					t.Fatalf("PurgeSessions = %v, want %v", got, want)
-				}
-			})
+			}
+			for _, s := range kept {
+				checkSession(t, session(t, db, s.ID), s)
+			}
+			n, err = db.PurgeSessions(ctx, now.Sub(idleBefore))
+			if err != nil {
+				t.Fatalf("second PurgeSessions: %v", err)
+			}
+			if got, want := n, int64(0); got != want {
+				t.Fatalf("second PurgeSessions = %v, want %v", got, want)
+			}
 		})
-	}
+		t.Run("Empty", func(t *testing.T) {
+			db := storetest.Open(t, kind)
+			db.Now = fixedNow
+			n, err := db.PurgeSessions(ctx, now.Sub(idleBefore))
+			if err != nil {
+				t.Fatalf("PurgeSessions: %v", err)
+			}
+			if got, want := n, int64(0); got != want {
+				t.Fatalf("PurgeSessions = %v, want %v", got, want)
+			}
+		})
+	})
 }
 
 func TestDeleteUserCascades(t *testing.T) {
 	ctx := context.Background()
-	for _, kind := range storetest.Kinds(t) {
-		t.Run(string(kind), func(t *testing.T) {
-			db := storetest.Open(t, kind)
-			if kind == store.SQLite {
-				// Every pooled connection must enforce foreign keys; hold a
-				// few at once so more than one is checked.
-				var conns []interface{ Close() error }
-				for i := range 3 {
-					conn, err := db.Bun().Conn(ctx)
-					if err != nil {
-						t.Fatalf("Conn #%d: %v", i, err)
-					}
-					conns = append(conns, conn)
-					var on int
-					if err := conn.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&on); err != nil {
-						t.Fatalf("PRAGMA foreign_keys: %v", err)
-					}
-					if got, want := on, 1; got != want {
-						t.Fatalf("conn #%d: foreign_keys = %v, want %v", i, got, want)
-					}
+	storetest.ForEach(t, func(t *testing.T, kind store.Kind) {
+		db := storetest.Open(t, kind)
+		db.Now = fixedNow
+		if kind == store.SQLite {
+			// Every pooled connection must enforce foreign keys; hold a
+			// few at once so more than one is checked.
+			var conns []interface{ Close() error }
+			for i := range 3 {
+				conn, err := db.Bun().Conn(ctx)
+				if err != nil {
+					t.Fatalf("Conn #%d: %v", i, err)
 				}
-				for _, c := range conns {
-					c.Close()
+				conns = append(conns, conn)
+				var on int
+				if err := conn.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&on); err != nil {
+					t.Fatalf("PRAGMA foreign_keys: %v", err)
+				}
+				if got, want := on, 1; got != want {
+					t.Fatalf("conn #%d: foreign_keys = %v, want %v", i, got, want)
 				}
 			}
-			alice, bob := newUser(t, db, "alice"), newUser(t, db, "bob")
-			newSession(t, db, alice, "a-1", clock)
-			newSession(t, db, alice, "a-2", clock)
-			newSession(t, db, bob, "b-1", clock)
-			res, err := db.Bun().ExecContext(ctx, "DELETE FROM users WHERE id = ?", alice)
-			if err != nil {
-				t.Fatalf("delete user: %v", err)
+			for _, c := range conns {
+				c.Close()
 			}
-			if n, err := res.RowsAffected(); err != nil || n != 1 {
-				t.Fatalf("delete user: RowsAffected = %v, %v; want 1", n, err)
+		}
+		alice, bob := newUser(t, db, "alice"), newUser(t, db, "bob")
+		newSession(t, db, alice, "a-1", clock)
+		newSession(t, db, alice, "a-2", clock)
+		newSession(t, db, bob, "b-1", clock)
+		res, err := db.Bun().ExecContext(ctx, "DELETE FROM users WHERE id = ?", alice)
+		if err != nil {
+			t.Fatalf("delete user: %v", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			t.Fatalf("delete user: RowsAffected = %v, %v; want 1", n, err)
+		}
+		for _, id := range []string{"a-1", "a-2"} {
+			if _, err := db.SessionByID(ctx, id); !errors.Is(err, backend.ErrNotFound) {
+				t.Fatalf("SessionByID(%s) after deleting its user: err = %v, want ErrNotFound", id, err)
 			}
-			for _, id := range []string{"a-1", "a-2"} {
-				if _, err := db.SessionByID(ctx, id); !errors.Is(err, backend.ErrNotFound) {
-					t.Fatalf("SessionByID(%s) after deleting its user: err = %v, want ErrNotFound", id, err)
-				}
-			}
-			if got, want := session(t, db, "b-1").UserID, bob; got != want {
-				t.Fatalf("b-1 UserID = %v, want %v", got, want)
-			}
-			list, err := db.ListSessions(ctx, alice, clock)
-			if err != nil {
-				t.Fatalf("ListSessions: %v", err)
-			}
-			if got, want := len(list), 0; got != want {
-				t.Fatalf("len(ListSessions(deleted user)) = %v, want %v", got, want)
-			}
-		})
-	}
+		}
+		if got, want := session(t, db, "b-1").UserID, bob; got != want {
+			t.Fatalf("b-1 UserID = %v, want %v", got, want)
+		}
+		list, err := db.ListSessions(ctx, alice)
+		if err != nil {
+			t.Fatalf("ListSessions: %v", err)
+		}
+		if got, want := len(list), 0; got != want {
+			t.Fatalf("len(ListSessions(deleted user)) = %v, want %v", got, want)
+		}
+	})
 }
 
 // TestCreateSessionGuard: a sign-in that checked the old password cannot
 // open a session once the password has changed.
 func TestCreateSessionGuard(t *testing.T) {
 	ctx := context.Background()
-	for _, kind := range storetest.Kinds(t) {
-		t.Run(string(kind), func(t *testing.T) {
-			db := storetest.Open(t, kind)
-			uid := newUser(t, db, "alice") // password hash "hash-alice"
-			s := func(id string) *backend.Session {
-				return &backend.Session{ID: id, UserID: uid, CreatedAt: clock, RenewedAt: clock, ExpiresAt: clock.Add(time.Hour), RefreshJTI: id + "-r"}
-			}
-			if err := db.CreateSession(ctx, s("ok"), "hash-alice"); err != nil {
-				t.Fatalf("CreateSession with the current hash: %v", err)
-			}
-			if err := db.SetPassword(ctx, uid, "hash-new", clock); err != nil {
-				t.Fatal(err)
-			}
-			err := db.CreateSession(ctx, s("stale"), "hash-alice")
-			if !errors.Is(err, backend.ErrConflict) {
-				t.Fatalf("CreateSession with the old hash = %v, want ErrConflict", err)
-			}
-			if _, err := db.SessionByID(ctx, "stale"); !errors.Is(err, backend.ErrNotFound) {
-				t.Fatalf("the refused session was written: %v", err)
-			}
-			u, err := db.UserByName(ctx, "alice")
-			if err != nil || !u.TokensValidAfter.Equal(clock) {
-				t.Fatalf("TokensValidAfter = %v, %v; want %v", u.TokensValidAfter, err, clock)
-			}
-		})
-	}
+	storetest.ForEach(t, func(t *testing.T, kind store.Kind) {
+		db := storetest.Open(t, kind)
+		db.Now = fixedNow
+		uid := newUser(t, db, "alice") // password hash "hash-alice"
+		s := func(id string) *backend.Session {
+			return &backend.Session{ID: id, UserID: uid, CreatedAt: clock, RenewedAt: clock, ExpiresAt: clock.Add(time.Hour), RefreshJTI: id + "-r"}
+		}
+		if err := db.CreateSession(ctx, s("ok"), "hash-alice"); err != nil {
+			t.Fatalf("CreateSession with the current hash: %v", err)
+		}
+		if err := db.SetPassword(ctx, uid, "hash-new"); err != nil {
+			t.Fatal(err)
+		}
+		err := db.CreateSession(ctx, s("stale"), "hash-alice")
+		if !errors.Is(err, backend.ErrConflict) {
+			t.Fatalf("CreateSession with the old hash = %v, want ErrConflict", err)
+		}
+		if _, err := db.SessionByID(ctx, "stale"); !errors.Is(err, backend.ErrNotFound) {
+			t.Fatalf("the refused session was written: %v", err)
+		}
+		u, err := db.UserByName(ctx, "alice")
+		if err != nil || !u.TokensValidAfter.Equal(clock) {
+			t.Fatalf("TokensValidAfter = %v, %v; want %v", u.TokensValidAfter, err, clock)
+		}
+	})
 }

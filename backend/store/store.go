@@ -1,6 +1,7 @@
-// Package store keeps Tessera's users and token blocklist in a SQL database
-// through bun: an embedded SQLite file by default, PostgreSQL when the DSN
-// says so. The schema is migrated at Open.
+// Package store keeps Tessera's users, sessions and token blocklist in a
+// SQL database through bun: an embedded SQLite file (modernc.org/sqlite, no
+// cgo) by default, PostgreSQL when the DSN says so. The schema is migrated
+// at Open.
 package store
 
 import (
@@ -19,25 +20,26 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
 	"github.com/uptrace/bun/driver/pgdriver"
-	"github.com/uptrace/bun/driver/sqliteshim"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"tessera/backend"
 )
 
-// DB is a migrated database. It implements backend.UserStore and
-// backend.Blocklist. It is safe for concurrent use.
+// DB is a migrated database. It implements backend.UserStore,
+// backend.SessionStore and backend.Blocklist. It is safe for concurrent use.
 type DB struct {
 	bun *bun.DB
-	// Now returns the current time; tests replace it.
+	// Now is the store's clock: every time it writes or compares is Now().
+	// Open sets time.Now; set another before the DB is used, not after.
 	Now func() time.Time
 }
 
 // The store implements the services the API consumes.
 var (
-	_ backend.UserStore = (*DB)(nil)
-	_ backend.Blocklist = (*DB)(nil)
+	_ backend.UserStore    = (*DB)(nil)
+	_ backend.SessionStore = (*DB)(nil)
+	_ backend.Blocklist    = (*DB)(nil)
 )
 
 // Kind tells which database a DSN selects.
@@ -103,6 +105,12 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	if kind == SQLite {
+		if err := useWAL(ctx, db); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+	}
 	if err := migrate(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store: %w", err)
@@ -131,22 +139,56 @@ func openSQLite(path string) (*bun.DB, error) {
 			return nil, fmt.Errorf("create database folder: %w", err)
 		}
 	}
-	// WAL lets readers run beside the one writer; busy_timeout makes a
-	// writer wait for the lock instead of failing; _txlock=immediate takes
-	// the write lock at BEGIN so a transaction never fails half-way.
+	// modernc.org/sqlite runs each _pragma on every new connection,
+	// busy_timeout first: a writer waits for the lock instead of failing.
+	// _txlock=immediate takes the write lock at BEGIN so a transaction
+	// never fails half-way. WAL is set once, by useWAL: it is a property of
+	// the file, not of a connection.
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Set("_txlock", "immediate")
-	sqldb, err := sql.Open(sqliteshim.ShimName, "file:"+path+"?"+q.Encode())
+	sqldb, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	sqldb.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
 	sqldb.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)))
 	return bun.NewDB(sqldb, sqlitedialect.New()), nil
+}
+
+// walRetry bounds how long useWAL retries.
+const walRetry = 10 * time.Second
+
+// useWAL puts the SQLite file in WAL mode, so readers run beside the one
+// writer. The switch needs an exclusive lock, and SQLite does not call the
+// busy handler for it when another connection holding a shared lock wants
+// the same upgrade (that would deadlock): two processes opening a new file
+// at once would see SQLITE_BUSY despite busy_timeout. So the switch is
+// made once, here, retried while the file is busy; once the file is in
+// WAL mode, the pragma only reads it.
+func useWAL(ctx context.Context, db *bun.DB) error {
+	ctx, cancel := context.WithTimeout(ctx, walRetry)
+	defer cancel()
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		var mode string
+		err := db.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode)
+		var sqlErr *sqlite.Error
+		switch {
+		case err == nil && strings.EqualFold(mode, "wal"):
+			return nil
+		case err == nil:
+			err = fmt.Errorf("journal mode is %q", mode)
+		case !errors.As(err, &sqlErr) || sqlErr.Code()&0xff != sqlite3.SQLITE_BUSY:
+			return fmt.Errorf("set WAL mode: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("set WAL mode: %w", err)
+		case <-time.After(wait):
+		}
+	}
 }
 
 // Ping checks that the database answers.
@@ -174,7 +216,5 @@ func isUniqueViolation(err error) bool {
 	if errors.As(err, &sqlErr) {
 		return sqlErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || sqlErr.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 	}
-	// sqliteshim picks the cgo driver on platforms modernc does not cover;
-	// its errors carry SQLite's message.
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+	return false
 }

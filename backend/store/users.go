@@ -52,6 +52,29 @@ func (s *DB) UserByName(ctx context.Context, name string) (*backend.User, error)
 	return row.user(), nil
 }
 
+// SetPassword implements backend.UserStore.
+func (s *DB) SetPassword(ctx context.Context, userID int64, hash string) error {
+	res, err := s.bun.NewUpdate().Model((*userRow)(nil)).
+		Set("password = ?", hash).
+		Set("tokens_valid_after = ?", s.Now().UTC()).
+		Where("id = ?", userID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("set password: %w", err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("set password of user %d: %w", userID, backend.ErrNotFound)
+	}
+	return nil
+}
+
+// RevokeTokensWithoutSession implements backend.UserStore.
+func (s *DB) RevokeTokensWithoutSession(ctx context.Context, userID int64) error {
+	if _, err := s.bun.NewUpdate().Model((*userRow)(nil)).Set("tokens_valid_after = ?", s.Now().UTC()).Where("id = ?", userID).Exec(ctx); err != nil {
+		return fmt.Errorf("revoke tokens without session: %w", err)
+	}
+	return nil
+}
+
 // CountUsersNamed returns how many rows hold name; it exists for tests and
 // checks that the unique index holds.
 func (s *DB) CountUsersNamed(ctx context.Context, name string) (int64, error) {

@@ -29,6 +29,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"tessera/internal/testlog"
 	"tessera/shared"
 	"tessera/web"
 )
@@ -69,24 +70,6 @@ func skipOrFail(t *testing.T, msg string) {
 	t.Skip(msg)
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // warnOnly passes on the records of level Warn and above. It is enabled for
 // every level, so that the countingHandler in front of it sees the request
 // lines (Info).
@@ -112,7 +95,7 @@ func mustRunRealClockMain(t *testing.T, env map[string]string) *testServer {
 // runRealClockMain is mustRunRealClockMain that also returns the buffer of
 // the server's warnings and errors (text lines), for tests that look for
 // one.
-func runRealClockMain(t *testing.T, env map[string]string) (*testServer, *syncBuffer) {
+func runRealClockMain(t *testing.T, env map[string]string) (*testServer, *testlog.Buffer) {
 	t.Helper()
 	vars := map[string]string{
 		"ADDR":        "127.0.0.1:0",
@@ -124,7 +107,7 @@ func runRealClockMain(t *testing.T, env map[string]string) (*testServer, *syncBu
 	if err != nil {
 		t.Fatal(err)
 	}
-	warnings := &syncBuffer{}
+	warnings := &testlog.Buffer{}
 	log := &countingHandler{
 		Handler: warnOnly{slog.NewTextHandler(warnings, nil)},
 		paths:   map[string]int{},
@@ -410,7 +393,7 @@ func startBrowser(t *testing.T, exe string) context.Context {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), browserTimeout)
 	t.Cleanup(cancel)
-	chromeOut := &syncBuffer{}
+	chromeOut := &testlog.Buffer{}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(exe),
 		chromedp.Flag("headless", true),

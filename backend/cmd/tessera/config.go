@@ -48,7 +48,8 @@ Usage: tessera        (configured by the environment; every variable optional)
   CORS_ORIGINS       *                           comma-separated allow-list, * = any
   BCRYPT_COST        10                          4..31
   REFRESH_ROTATION   on                          on: each refresh returns a new refresh token and retires the old;
-                                                 a retired one presented again ends the session. off: as the seed
+                                                 a retired one presented again ends the session. off: refresh
+                                                 returns only an access token, as Flask-JWT-Extended does
   REFRESH_REUSE_GRACE 10s                        how long the last retired refresh token still renews its session
   SESSION_MAX_AGE    720h                        absolute lifetime of a session (30 days); REFRESH_TOKEN_TTL is
                                                  its inactivity limit

@@ -53,7 +53,8 @@ func main() {
 type Main struct {
 	Config Config
 	Logger *slog.Logger
-	// Now, when set, replaces the clock of tokens and the store (tests).
+	// Now, when set, is the clock of the whole server (tests); nil means
+	// time.Now. It is given to the tokens, the store and the API at Run.
 	Now func() time.Time
 
 	db       *store.DB
@@ -95,9 +96,11 @@ func (m *Main) Run(ctx context.Context) error {
 		m.files.Close()
 		return err
 	}
-	if m.Now != nil {
-		tokens.Now, m.db.Now = m.Now, m.Now
+	now := m.Now
+	if now == nil {
+		now = time.Now
 	}
+	tokens.Now, m.db.Now = now, now
 	assets := web.New()
 	if !assets.HasWasm() {
 		m.Logger.Warn("web/app.wasm was not built into this binary: the browser app will not start; use make run or make build")
@@ -115,7 +118,7 @@ func (m *Main) Run(ctx context.Context) error {
 		ReuseGrace:    cfg.ReuseGrace,
 		SessionMaxAge: cfg.SessionMaxAge,
 		RefreshTTL:    cfg.RefreshTTL,
-		Now:           m.db.Now,
+		Now:           now,
 	}
 	if m.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
 		m.db.Close()
@@ -145,11 +148,10 @@ func (m *Main) purgeLoop(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		now := m.db.Now()
-		n, err := m.db.PurgeExpired(ctx, now)
+		n, err := m.db.PurgeExpired(ctx)
 		if err == nil {
 			var k int64
-			k, err = m.db.PurgeSessions(ctx, now, now.Add(-m.Config.RefreshTTL))
+			k, err = m.db.PurgeSessions(ctx, m.Config.RefreshTTL)
 			n += k
 		}
 		if err != nil && ctx.Err() == nil {

@@ -89,12 +89,6 @@ func mustRunMain(t *testing.T, kind store.Kind, env map[string]string) *testServ
 	return &testServer{Main: m, clock: clock, log: log, url: "http://" + m.Addr()}
 }
 
-func forEachDB(t *testing.T, fn func(t *testing.T, kind store.Kind)) {
-	for _, kind := range storetest.Kinds(t) {
-		t.Run(string(kind), func(t *testing.T) { fn(t, kind) })
-	}
-}
-
 func TestLoadConfig(t *testing.T) {
 	t.Run("OKDefaults", func(t *testing.T) {
 		c, err := LoadConfig(func(string) string { return "" })
@@ -230,7 +224,7 @@ func TestTokensSurviveRestart(t *testing.T) {
 
 // TestClient drives the real server through the typed client.
 func TestClient(t *testing.T) {
-	forEachDB(t, func(t *testing.T, kind store.Kind) {
+	storetest.ForEach(t, func(t *testing.T, kind store.Kind) {
 		ctx := context.Background()
 		cr := shared.Credentials{Username: "apple", Password: "mango"}
 

@@ -30,6 +30,19 @@ func Kinds(tb testing.TB) []store.Kind {
 	return kinds
 }
 
+// ForEach runs fn as a parallel subtest, named after the kind, for each
+// database of Kinds. fn opens what it needs (Open, DSN): nothing is shared
+// between the subtests, so they run side by side.
+func ForEach(t *testing.T, fn func(t *testing.T, kind store.Kind)) {
+	t.Helper()
+	for _, kind := range Kinds(t) {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			fn(t, kind)
+		})
+	}
+}
+
 // DSN returns a DSN for a new, empty database of kind that is dropped when
 // tb ends: a SQLite file in tb's temp dir, or a PostgreSQL schema of its own.
 func DSN(tb testing.TB, kind store.Kind) string {
