@@ -3,7 +3,7 @@
 //
 // Build it with:
 //
-//	GOOS=js GOARCH=wasm go build -o web/app.wasm ./app
+//	GOOS=js GOARCH=wasm go build -o web/static/app.wasm ./app
 package main
 
 import (
@@ -13,6 +13,6 @@ import (
 )
 
 func main() {
-	ui.Register()
+	ui.RegisterEnv(ui.NewEnv())
 	app.RunWhenOnBrowser()
 }

@@ -13,13 +13,10 @@ import (
 // the session was last renewed.
 type accountPage struct {
 	app.Compo
+	pageState
 
-	loading   bool
 	user      *shared.UserDataV2
 	renewedAt time.Time
-	errMsg    string
-	notice    string
-	mctx      app.Context
 }
 
 func (c *accountPage) OnNav(ctx app.Context) {
@@ -27,50 +24,29 @@ func (c *accountPage) OnNav(ctx app.Context) {
 }
 
 func (c *accountPage) OnMount(ctx app.Context) {
-	if !requireSignIn(ctx, PathAccount) {
-		return
+	if c.mountSignedIn(ctx, PathAccount) {
+		c.load()
 	}
-	c.mctx = ctx
-	c.notice = takeNotice()
-	c.load(ctx)
 }
 
-// load fetches the user; ctx must be the page's own context (OnMount's).
-func (c *accountPage) load(ctx app.Context) {
-	if c.loading {
-		return
-	}
-	c.loading, c.errMsg = true, ""
-	c.renewedAt = tokenStore().RenewedAt()
-	ctx.Async(func() {
-		u, err := api().UserDataV2(ctx)
-		ctx.Dispatch(func(ctx app.Context) {
-			c.loading = false
-			c.renewedAt = tokenStore().RenewedAt() // the call may have renewed the session
-			if err != nil {
-				if msg, ended := handleAPIError(ctx, err); !ended {
-					c.errMsg = msg
-				}
-				return
-			}
-			c.user = &u
-		})
+// load fetches the user, and the time of the last refresh, which the call
+// may have made.
+func (c *accountPage) load() {
+	loadPage(&c.pageState, c.env.client.UserDataV2, func(u shared.UserDataV2) {
+		c.user = &u
+		c.renewedAt = c.env.tokens.RenewedAt()
 	})
 }
 
-func (c *accountPage) retry(app.Context, app.Event) {
-	c.load(c.mctx)
-}
-
 func (c *accountPage) Render() app.UI {
-	return page("account", &navBar{Current: "account"},
+	return page("account", c.navBar("account"),
 		app.Section().
 			Class("card").
 			Aria("labelledby", "page-title").
 			Body(
 				app.H1().ID("page-title").Text("Your account"),
-				messages(c.notice, c.errMsg),
-				retryButton(c.errMsg != "" && !c.loading, c.retry),
+				c.messages(),
+				c.retryButton(c.load),
 				app.If(c.user == nil && c.loading, func() app.UI {
 					return app.P().Class("loading").Role("status").Text("Loading your account…")
 				}),

@@ -20,6 +20,7 @@ const (
 // (/register): a username and password form.
 type authPage struct {
 	app.Compo
+	pageState
 
 	// Mode is modeSignIn or modeRegister.
 	Mode authMode
@@ -27,10 +28,7 @@ type authPage struct {
 	username string
 	password string
 	ready    bool // the wasm app is running: the form may be submitted
-	mctx     app.Context
 	busy     bool // a request is in flight
-	errMsg   string
-	notice   string
 }
 
 func (c *authPage) name() string {
@@ -56,12 +54,11 @@ func (c *authPage) OnNav(ctx app.Context) {
 }
 
 func (c *authPage) OnMount(ctx app.Context) {
-	if api().SignedIn() {
-		redirect(ctx, takeReturnTo(PathAccount))
+	if c.env.client.SignedIn() {
+		redirect(ctx, c.env.flash.takeReturnTo(PathAccount))
 		return
 	}
-	c.mctx = ctx
-	c.notice = takeNotice()
+	c.mount(ctx)
 	c.ready = true
 }
 
@@ -111,7 +108,7 @@ func (c *authPage) Render() app.UI {
 			Body(
 				app.H1().ID("page-title").Text(heading),
 				app.P().Class("lead").Text(intro),
-				messages(c.notice, c.errMsg),
+				c.messages(),
 				// method=post: if the app is not running (script blocked,
 				// wasm still loading) a native submit must not put the
 				// password in the URL. novalidate: our messages, which
@@ -127,13 +124,13 @@ func (c *authPage) Render() app.UI {
 							app.Label().For("username").Text("Username"),
 							username,
 							app.Small().ID("username-hint").Class("hint").
-								Text("3 to 64 characters, no space at either end."),
+								Text(usernameHint()),
 						),
 						app.Div().Class("field").Body(
 							app.Label().For("password").Text("Password"),
 							password,
 							app.Small().ID("password-hint").Class("hint").
-								Text("At least 5 characters."),
+								Text(passwordHint()),
 						),
 						disable(app.Button().
 							ID("submit").
@@ -167,10 +164,10 @@ func (c *authPage) switchLink() app.UI {
 	)
 }
 
-// validate checks the fields like the server does and sets the error
+// validate checks the fields with the server's rules and sets the error
 // message; it reports whether the form may be sent.
 func (c *authPage) validate() bool {
-	c.errMsg = validateCredentials(c.username, c.password)
+	c.errMsg = ruleMessage(shared.CheckCredentials(c.username, c.password))
 	return c.errMsg == ""
 }
 
@@ -184,37 +181,37 @@ func (c *authPage) onSubmit(_ app.Context, e app.Event) {
 		return
 	}
 	c.busy = true
-	// The answer is dispatched through the page's own context: the
-	// form's context would drop it if a re-render replaced the form.
-	ctx := c.mctx
+	ctx, env := c.ctx, c.env
 	creds := shared.Credentials{Username: c.username, Password: c.password}
 	mode := c.Mode
 	ctx.Async(func() {
 		var err error
-		next, notice := takeReturnTo(PathAccount), ""
+		next, notice := env.flash.takeReturnTo(PathAccount), ""
 		if mode == modeRegister {
-			err = api().Register(ctx, creds)
+			err = env.client.Register(ctx, creds)
 			if err == nil {
 				notice = "Welcome to Tessera, " + creds.Username + ". Your account is ready."
-				if _, lerr := api().Login(ctx, creds); lerr != nil {
+				if _, lerr := env.client.Login(ctx, creds); lerr != nil {
 					next, notice = PathSignIn, "Your account has been created. Please sign in."
 				}
 			}
 		} else {
-			_, err = api().Login(ctx, creds)
+			_, err = env.client.Login(ctx, creds)
 		}
 		if err == nil && next != PathSignIn {
-			tokenStore().SetRenewedAt(time.Time{}) // a new session starts unrenewed
+			env.tokens.SetRenewedAt(time.Time{}) // a new session starts unrenewed
 		}
 		ctx.Dispatch(func(ctx app.Context) {
 			c.busy = false
 			if err != nil {
-				setReturnTo(next) // keep it for the next attempt
+				env.flash.setReturnTo(next) // keep it for the next attempt
+				// Not c.fail: these calls send no token, so no answer
+				// of theirs means a session is over.
 				c.errMsg = errorMessage(err)
 				return
 			}
 			c.password = ""
-			setNotice(notice)
+			env.flash.setNotice(notice)
 			redirect(ctx, next)
 		})
 	})

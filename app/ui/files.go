@@ -26,15 +26,11 @@ type fileEntry struct {
 // ever appears in a URL.
 type filesPage struct {
 	app.Compo
+	pageState
 
-	loading bool
-	loaded  bool
-	gen     int // bumped at each load, scopes the rows' event handlers
-	files   []*fileEntry
-	errMsg  string
-	notice  string
-	ended   bool // the session ended: stop reacting to late answers
-	mctx    app.Context
+	loaded bool
+	gen    int // bumped at each load, scopes the rows' event handlers
+	files  []*fileEntry
 }
 
 func (c *filesPage) OnNav(ctx app.Context) {
@@ -42,12 +38,9 @@ func (c *filesPage) OnNav(ctx app.Context) {
 }
 
 func (c *filesPage) OnMount(ctx app.Context) {
-	if !requireSignIn(ctx, PathFiles) {
-		return
+	if c.mountSignedIn(ctx, PathFiles) {
+		c.load()
 	}
-	c.mctx = ctx
-	c.notice = takeNotice()
-	c.load(ctx)
 }
 
 // OnDismount frees the blob URLs of the page.
@@ -62,58 +55,33 @@ func (c *filesPage) revokeAll() {
 	}
 }
 
-// load fetches the list, then the images. ctx must be the page's own
-// context (OnMount's): an element's context would drop the answers if a
-// re-render replaced the element.
-func (c *filesPage) load(ctx app.Context) {
-	if c.loading {
-		return
-	}
-	c.loading, c.errMsg = true, ""
-	ctx.Async(func() {
-		list, err := api().Files(ctx)
-		ctx.Dispatch(func(ctx app.Context) {
-			c.loading = false
-			if err != nil {
-				c.fail(ctx, err, &c.errMsg)
-				return
+// load fetches the list, then the images.
+func (c *filesPage) load() {
+	loadPage(&c.pageState, c.env.client.Files, func(list shared.FileList) {
+		c.revokeAll()
+		c.gen++
+		c.loaded = true
+		c.files = make([]*fileEntry, 0, len(list.Files))
+		for _, info := range list.Files {
+			f := &fileEntry{info: info, image: inlineImageType(info.Type) != ""}
+			c.files = append(c.files, f)
+			if f.image {
+				c.fetch(f)
 			}
-			c.revokeAll()
-			c.gen++
-			c.loaded = true
-			c.files = make([]*fileEntry, 0, len(list.Files))
-			for _, info := range list.Files {
-				f := &fileEntry{info: info, image: inlineImageType(info.Type) != ""}
-				c.files = append(c.files, f)
-				if f.image {
-					c.fetch(ctx, f)
-				}
-			}
-		})
+		}
 	})
 }
 
-// fail handles the error of a call: the session ends, or msg is set.
-func (c *filesPage) fail(ctx app.Context, err error, msg *string) {
-	if sessionEnded(err) {
-		if !c.ended {
-			c.ended = true
-			endSession(ctx, endedMessage(err))
-		}
-		return
-	}
-	*msg = errorMessage(err)
-}
-
-// fetch (ctx: the page's context) downloads f's bytes and makes a blob URL of them: an image is then
-// shown, another file saved.
-func (c *filesPage) fetch(ctx app.Context, f *fileEntry) {
+// fetch downloads f's bytes and makes a blob URL of them: an image is then
+// shown, another file saved. A failure is shown on f's row.
+func (c *filesPage) fetch(f *fileEntry) {
 	if f.loading || c.ended {
 		return
 	}
 	f.loading, f.errMsg = true, ""
+	ctx, client := c.ctx, c.env.client
 	ctx.Async(func() {
-		data, contentType, err := api().File(ctx, f.info.Name)
+		data, contentType, err := client.File(ctx, f.info.Name)
 		// The blob is made on the UI goroutine: if the page is gone by
 		// then, Dispatch drops this and no URL leaks.
 		ctx.Dispatch(func(ctx app.Context) {
@@ -122,7 +90,7 @@ func (c *filesPage) fetch(ctx app.Context, f *fileEntry) {
 				return
 			}
 			if err != nil {
-				c.fail(ctx, err, &f.errMsg)
+				f.errMsg = c.failMessage(ctx, err)
 				return
 			}
 			revokeBlobURL(f.url)
@@ -143,19 +111,15 @@ func (c *filesPage) fetch(ctx app.Context, f *fileEntry) {
 	})
 }
 
-func (c *filesPage) retry(app.Context, app.Event) {
-	c.load(c.mctx)
-}
-
 func (c *filesPage) Render() app.UI {
-	return page("files", &navBar{Current: "files"},
+	return page("files", c.navBar("files"),
 		app.Section().
 			Class("card").
 			Aria("labelledby", "page-title").
 			Body(
 				app.H1().ID("page-title").Text("Files"),
-				messages(c.notice, c.errMsg),
-				retryButton(c.errMsg != "" && !c.loading, c.retry),
+				c.messages(),
+				c.retryButton(c.load),
 				app.If(!c.loaded && c.loading, func() app.UI {
 					return app.P().Class("loading").Role("status").Text("Loading your files…")
 				}),
@@ -216,7 +180,7 @@ func (c *filesPage) renderFile(i int, f *fileEntry) app.UI {
 			Class("button button-small").
 			Aria("label", label+" "+f.info.Name).
 			Text(label).
-			OnClick(func(app.Context, app.Event) { c.fetch(c.mctx, f) }, app.EventScope(c.gen, i)),
+			OnClick(func(app.Context, app.Event) { c.fetch(f) }, app.EventScope(c.gen, i)),
 			f.loading)
 	}
 	return app.Li().Class("file").Body(

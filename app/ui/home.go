@@ -8,6 +8,8 @@ import (
 // the sign-in page.
 type homePage struct {
 	app.Compo
+
+	env *Env
 }
 
 func (c *homePage) OnNav(ctx app.Context) {
@@ -15,7 +17,7 @@ func (c *homePage) OnNav(ctx app.Context) {
 }
 
 func (c *homePage) OnMount(ctx app.Context) {
-	if api().SignedIn() {
+	if c.env.client.SignedIn() {
 		redirect(ctx, PathAccount)
 		return
 	}

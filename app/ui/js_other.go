@@ -2,11 +2,33 @@
 
 package ui
 
-import "context"
+// Host stand-ins for js_wasm.go: the server only prerenders pages, and
+// there is no page URL, history, DOM, storage, blob, other tab or lock
+// outside the browser.
 
-// Host stubs of js_wasm.go: the server only prerenders pages, and file
-// previews and downloads, the lock shared by tabs and the storage events
-// only exist in the browser.
+import (
+	"context"
+	"time"
+)
+
+func pageOrigin() string { return "" }
+
+// replaceLocation reports false: redirect then uses ctx.Navigate.
+func replaceLocation(path string) bool { return false }
+
+func clearInputs(ids ...string) {}
+
+// localStorageArea returns an area that refuses every call, so the token
+// store works from memory.
+func localStorageArea() storageArea { return noStorage{} }
+
+type noStorage struct{}
+
+func (noStorage) getItem(string) (string, bool, error) { return "", false, errNoStorage }
+
+func (noStorage) setItem(string, string) error { return errNoStorage }
+
+func (noStorage) removeItem(string) error { return errNoStorage }
 
 func newBlobURL(data []byte, contentType string) string { return "" }
 
@@ -14,8 +36,8 @@ func revokeBlobURL(u string) {}
 
 func saveBlobURL(u, name string) {}
 
-// sharedLock runs fn at once: outside the browser there are no other tabs.
-func sharedLock(ctx context.Context, fn func()) error {
+// webLock runs fn at once: outside the browser there are no other tabs.
+func webLock(ctx context.Context, name string, fn func() time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}

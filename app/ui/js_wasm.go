@@ -2,14 +2,104 @@
 
 package ui
 
+// Every use of a browser API by the app: the page's URL and history, the
+// DOM, localStorage and its events, blobs and Web Locks. js_other.go has
+// the host's stand-ins, for the server's prerender and the host tests.
+
 import (
 	"context"
+	"fmt"
+	"net/url"
 	"sync"
 	"syscall/js"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
+
+// pageOrigin returns "scheme://host" of the page.
+func pageOrigin() string {
+	u, err := url.Parse(js.Global().Get("location").Get("href").String())
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// replaceLocation replaces the current history entry with path and shows
+// its page. go-app only pushes entries (ctx.Navigate), so the URL is
+// replaced with history.replaceState, then a popstate event makes go-app
+// load the route of the new URL. It reports false, doing nothing, when the
+// browser has no PopStateEvent.
+func replaceLocation(path string) bool {
+	win := js.Global()
+	ev := win.Get("PopStateEvent")
+	if !ev.Truthy() {
+		return false
+	}
+	win.Get("history").Call("replaceState", nil, "", path)
+	win.Call("dispatchEvent", ev.New("popstate"))
+	return true
+}
+
+// clearInputs empties the page's inputs ids. go-app leaves an input as it
+// is when its Value becomes "" (an empty value attribute is dropped, not
+// set), so the element itself is emptied.
+func clearInputs(ids ...string) {
+	doc := js.Global().Get("document")
+	for _, id := range ids {
+		if e := doc.Call("getElementById", id); e.Truthy() {
+			e.Set("value", "")
+		}
+	}
+}
+
+// localStorageArea returns window.localStorage as a storageArea.
+func localStorageArea() storageArea {
+	return localStorage{}
+}
+
+// localStorage is a storageArea backed by window.localStorage. A call the
+// browser refuses with an exception (SecurityError when storage is
+// disabled, QuotaExceededError) returns an error.
+type localStorage struct{}
+
+func (localStorage) do(f func(area js.Value)) (err error) {
+	defer func() {
+		switch r := recover().(type) {
+		case nil:
+		case error: // js.Error
+			err = fmt.Errorf("localStorage: %w", r)
+		default:
+			err = fmt.Errorf("localStorage: %v", r)
+		}
+	}()
+	area := js.Global().Get("localStorage") // the getter itself throws when storage is disabled
+	if !area.Truthy() {
+		return errNoStorage
+	}
+	f(area)
+	return nil
+}
+
+func (l localStorage) getItem(key string) (value string, ok bool, err error) {
+	err = l.do(func(area js.Value) {
+		v := area.Call("getItem", key)
+		if v.IsNull() || v.IsUndefined() {
+			return
+		}
+		value, ok = v.String(), true
+	})
+	return value, ok, err
+}
+
+func (l localStorage) setItem(key, value string) error {
+	return l.do(func(area js.Value) { area.Call("setItem", key, value) })
+}
+
+func (l localStorage) removeItem(key string) error {
+	return l.do(func(area js.Value) { area.Call("removeItem", key) })
+}
 
 // newBlobURL copies data into a JavaScript Blob of type contentType and
 // returns an object URL ("blob:<origin>/<uuid>") for it. The URL names the
@@ -42,34 +132,12 @@ func saveBlobURL(u, name string) {
 	a.Call("remove")
 }
 
-// refreshLockName is the Web Lock every tab of the app takes around a
-// refresh of the tokens (shared.WithSharedLock).
-const refreshLockName = "tessera-refresh"
-
-// tokensSettle is how long a tab keeps the refresh lock after it saved new
-// tokens. localStorage is not synchronized between a browser's processes:
-// another tab's copy is updated by a message that may arrive after the
-// lock is granted to that tab, which would then read the old tokens and
-// spend the retired refresh token. The caller does not wait for this; only
-// the tabs queued behind the refresh do.
-const tokensSettle = 200 * time.Millisecond
-
-// sharedLock runs fn while holding the Web Lock refreshLockName, which all
-// the app's tabs (and windows) of this browser profile share: a refresh in
-// one tab waits for a refresh in another to finish, and then finds the new
-// tokens in localStorage instead of spending the retired refresh token.
-//
-// Without the Web Locks API (an old browser, or a page that is not a secure
+// webLock runs fn while holding the Web Lock name, which all the documents
+// of this origin in the browser profile share (see requestWebLock). Without
+// the Web Locks API (an old browser, or a page that is not a secure
 // context: plain http other than localhost) fn runs at once.
-func sharedLock(ctx context.Context, fn func()) error {
-	return requestWebLock(ctx, webLocks(), refreshLockName, func() time.Duration {
-		before := tokenStore().Load()
-		fn()
-		if tokenStore().Load() != before {
-			return tokensSettle
-		}
-		return 0
-	})
+func webLock(ctx context.Context, name string, fn func() time.Duration) error {
+	return requestWebLock(ctx, webLocks(), name, fn)
 }
 
 // webLocks returns navigator.locks, or undefined when the API is missing.

@@ -68,8 +68,7 @@ func holdLock(t *testing.T, locks js.Value, name string) (release func()) {
 	t.Helper()
 	granted := make(chan struct{})
 	var resolveHeld js.Value
-	var cb js.Func
-	cb = js.FuncOf(func(js.Value, []js.Value) any {
+	cb := js.FuncOf(func(js.Value, []js.Value) any {
 		var exec js.Func
 		exec = js.FuncOf(func(_ js.Value, args []js.Value) any {
 			resolveHeld = args[0]

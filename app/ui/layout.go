@@ -2,6 +2,8 @@ package ui
 
 import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"tessera/shared"
 )
 
 // page wraps a page's content: the update banner, the top bar (the
@@ -80,13 +82,14 @@ type navBar struct {
 	// "sessions"; another name highlights no link).
 	Current string
 
+	env        *Env
 	signingOut bool
-	mctx       app.Context
+	ctx        app.Context // the bar's context, from OnMount
 	stopWatch  func()
 }
 
 func (n *navBar) OnMount(ctx app.Context) {
-	n.mctx = ctx
+	n.ctx = ctx
 	n.stopWatch = watchTokensRemoved(TokensKey, SigningOutKey, func(signedOut bool) {
 		ctx.Dispatch(func(ctx app.Context) { n.otherTabEnded(ctx, signedOut) })
 	})
@@ -104,14 +107,14 @@ func (n *navBar) OnDismount() {
 // out in another tab" when that tab signed out, else the session ended
 // (revoked from elsewhere, or expired: that tab found out first).
 func (n *navBar) otherTabEnded(ctx app.Context, signedOut bool) {
-	if n.signingOut || api().SignedIn() {
+	if n.signingOut || n.env.client.SignedIn() {
 		return
 	}
 	msg := msgSessionEnded
 	if signedOut {
 		msg = msgOtherTabOut
 	}
-	endSession(ctx, msg)
+	n.env.endSession(ctx, msg)
 }
 
 func (n *navBar) Render() app.UI {
@@ -152,21 +155,21 @@ func (n *navBar) signOut(app.Context, app.Event) {
 		return
 	}
 	n.signingOut = true
-	ctx := n.mctx
+	ctx, env := n.ctx, n.env
 	ctx.Async(func() {
 		// The mark tells the other tabs, which see the tokens go, that
 		// this is a sign-out.
-		tokenStore().SetSigningOut(true)
-		defer tokenStore().SetSigningOut(false)
-		err := api().Logout(ctx)
-		tokenStore().Clear() // Logout clears it too; make sure even if it panicked half-way
+		env.tokens.SetSigningOut(true)
+		defer env.tokens.SetSigningOut(false)
+		err := env.client.Logout(ctx)
+		env.tokens.Clear() // Logout clears it too; make sure even if it panicked half-way
 		ctx.Dispatch(func(ctx app.Context) {
 			n.signingOut = false
 			msg := msgSignedOut
-			if err != nil && !sessionEnded(err) {
+			if err != nil && !shared.SessionOver(err) {
 				msg = msgSignedOutLocal
 			}
-			setNotice(msg)
+			env.flash.setNotice(msg)
 			redirect(ctx, PathSignIn)
 		})
 	})
@@ -221,30 +224,6 @@ func disable(b app.HTMLButton, off bool) app.HTMLButton {
 		return b.Disabled(true)
 	}
 	return b
-}
-
-// messages is the block of a page's notice and error. It is always
-// rendered, empty or not, so that showing a message does not shift (and
-// so replace) the elements after it, such as a form with the focus.
-// retryButton is the "Try again" button a page shows when loading failed.
-func retryButton(show bool, onClick app.EventHandler) app.UI {
-	return app.If(show, func() app.UI {
-		return app.Button().
-			ID("retry").
-			Type("button").
-			Class("button").
-			Text("Try again").
-			OnClick(onClick)
-	})
-}
-
-func messages(notice, errMsg string) app.UI {
-	return app.Div().
-		Class("messages").
-		Body(
-			noticeView(notice),
-			errorView(errMsg),
-		)
 }
 
 // noticeView is the page's information message (#notice), if any.

@@ -1,9 +1,7 @@
 package ui
 
 import (
-	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -77,14 +75,16 @@ func mustHaveElem(t *testing.T, html, tag string, attrs ...string) {
 }
 
 // Paths from a page component to parts of the sign-in page:
-// component → div#page-signin → main (2) → section (0) → children.
+// component → div#page-signin → main (2) → section (0) → children
+// (messages 2, form 3). Literals have no spare capacity, so the parallel
+// tests' append(path, ...) copy them rather than share an array.
 var (
-	pathSection  = []int{0, 2, 0}
-	pathMessages = append(append([]int{}, pathSection...), 2)
-	pathForm     = append(append([]int{}, pathSection...), 3)
+	pathMessages = []int{0, 2, 0, 2}
+	pathForm     = []int{0, 2, 0, 3}
 )
 
 func TestSignInPageRendersAccessibleForm(t *testing.T) {
+	t.Parallel()
 	c := &authPage{Mode: modeSignIn}
 	html := load(t, c)
 
@@ -129,6 +129,7 @@ func TestSignInPageRendersAccessibleForm(t *testing.T) {
 }
 
 func TestRegisterPage(t *testing.T) {
+	t.Parallel()
 	html := load(t, &authPage{Mode: modeRegister})
 	mustContain(t, html,
 		`id="page-register"`,
@@ -140,6 +141,7 @@ func TestRegisterPage(t *testing.T) {
 }
 
 func TestSubmitButtonWhileInFlight(t *testing.T) {
+	t.Parallel()
 	for mode, want := range map[authMode]string{modeSignIn: "Signing in…", modeRegister: "Creating account…"} {
 		c := &authPage{Mode: mode, ready: true, busy: true}
 		load(t, c)
@@ -152,16 +154,20 @@ func TestSubmitButtonWhileInFlight(t *testing.T) {
 }
 
 func TestSignInFormShowsValidationErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ username, password, want string }{
-		{"", "", msgMissing},
-		{"alice", "1234", msgPasswordShort},
-		{"al", "secret", msgUsernameShort},
-		{"alice", strings.Repeat("x", 73), msgPasswordLong},
-		{strings.Repeat("u", 65), "secret", msgUsernameLong},
+		{"", "", shared.MsgMissingCredentials},
+		{"alice", "1234", shared.MsgPasswordTooShort},
+		{"al", "secret", shared.MsgUsernameTooShort},
+		{"alice", strings.Repeat("x", 73), shared.MsgPasswordTooLong},
+		{strings.Repeat("u", 65), "secret", shared.MsgUsernameTooLong},
+		{" alice", "secret", shared.MsgUsernameInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
-			c := &authPage{Mode: modeSignIn, ready: true, username: tt.username, password: tt.password, notice: "old notice"}
+			t.Parallel()
+			c := &authPage{Mode: modeSignIn, ready: true, username: tt.username, password: tt.password}
+			c.notice = "old notice"
 			// A zero Context: any use of it (Async, a request) would
 			// panic, so this also checks that nothing is sent.
 			c.onSubmit(app.Context{}, app.Event{Value: app.Null()})
@@ -192,20 +198,26 @@ func TestSignInFormShowsValidationErrors(t *testing.T) {
 }
 
 func TestServerErrorMessageIsShown(t *testing.T) {
+	t.Parallel()
 	err := fmt.Errorf("POST /api/login: %w", &shared.Error{Status: 401, Code: shared.CodeBadCredentials, Msg: "Incorrect password or username"})
-	c := &authPage{Mode: modeSignIn, ready: true, errMsg: errorMessage(err)}
+	c := &authPage{Mode: modeSignIn, ready: true}
+	c.errMsg = errorMessage(err)
 	html := load(t, c)
 	mustHaveElem(t, html, "p", `id="error"`, `role="alert"`)
 	mustContain(t, html, `>Incorrect password or username</p>`)
 }
 
 func TestNoticeOnSignIn(t *testing.T) {
-	html := load(t, &authPage{Mode: modeSignIn, notice: msgSessionEnded})
+	t.Parallel()
+	c := &authPage{Mode: modeSignIn}
+	c.notice = msgSessionEnded
+	html := load(t, c)
 	mustHaveElem(t, html, "p", `id="notice"`, `role="status"`)
 	mustContain(t, html, `>Your session has ended. Please sign in again.</p>`)
 }
 
 func TestAccountPage(t *testing.T) {
+	t.Parallel()
 	renewed := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	c := &accountPage{user: &shared.UserDataV2{ID: 42, Username: "alice"}, renewedAt: renewed}
 	html := load(t, c)
@@ -223,12 +235,15 @@ func TestAccountPage(t *testing.T) {
 	// Not renewed yet, and the loading state.
 	html = load(t, &accountPage{user: &shared.UserDataV2{ID: 1, Username: "bob"}})
 	mustContain(t, html, `Not yet renewed in this session`)
-	html = load(t, &accountPage{loading: true})
+	c = &accountPage{}
+	c.loading = true
+	html = load(t, c)
 	mustContain(t, html, `Loading your account…`)
 	mustNotContain(t, html, `id="account-username"`)
 }
 
 func TestFilesPage(t *testing.T) {
+	t.Parallel()
 	c := &filesPage{
 		loaded: true,
 		files: []*fileEntry{
@@ -266,52 +281,15 @@ func TestFilesPage(t *testing.T) {
 }
 
 func TestUpdateBanner(t *testing.T) {
+	t.Parallel()
 	html := load(t, &updateBanner{})
 	mustNotContain(t, html, `update-banner`)
 	html = load(t, &updateBanner{available: true})
 	mustContain(t, html, `id="update-banner"`, `A new version is available.`, `>Reload</button>`)
 }
 
-func TestSessionEnded(t *testing.T) {
-	wrap := func(e *shared.Error) error { return fmt.Errorf("GET /api/files: %w", e) }
-	tests := []struct {
-		err  error
-		want bool
-	}{
-		{fmt.Errorf("refresh: %w", shared.ErrSignedOut), true},
-		{wrap(&shared.Error{Status: 401, Code: shared.CodeTokenRevoked, Msg: "Token has been revoked"}), true},
-		{wrap(&shared.Error{Status: 401, Msg: "Unauthorized"}), true},
-		{wrap(&shared.Error{Status: 422, Code: shared.CodeBadSignature, Msg: "Signature verification failed"}), true},
-		{wrap(&shared.Error{Status: 404, Code: shared.CodeUserNotFound, Msg: "User not found"}), true},
-		{wrap(&shared.Error{Status: 404, Code: shared.CodeNotFound, Msg: "Not found"}), false},
-		{wrap(&shared.Error{Status: 500, Code: shared.CodeInternal, Msg: "Internal error"}), false},
-		{errors.New("fetch failed"), false},
-	}
-	for _, tt := range tests {
-		if got := sessionEnded(tt.err); got != tt.want {
-			t.Errorf("sessionEnded(%v) = %v, want %v", tt.err, got, tt.want)
-		}
-	}
-}
-
-func TestErrorMessage(t *testing.T) {
-	tests := []struct {
-		err  error
-		want string
-	}{
-		{&shared.Error{Status: http.StatusConflict, Code: shared.CodeUsernameTaken, Msg: "The username is already in use"}, "The username is already in use"},
-		{fmt.Errorf("POST /api/login: %w", &shared.Error{Status: 401, Msg: "Incorrect password or username"}), "Incorrect password or username"},
-		{&shared.Error{Status: http.StatusBadGateway}, "Bad Gateway"},
-		{errors.New("net/http: fetch() failed: Failed to fetch"), msgNetwork},
-	}
-	for _, tt := range tests {
-		if got := errorMessage(tt.err); got != tt.want {
-			t.Errorf("errorMessage(%v) = %q, want %q", tt.err, got, tt.want)
-		}
-	}
-}
-
 func TestFileHelpers(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"image/png":                "image/png",
 		"image/jpeg; charset=x":    "image/jpeg",
@@ -334,26 +312,5 @@ func TestFileHelpers(t *testing.T) {
 		if got := humanSize(in); got != want {
 			t.Errorf("humanSize(%d) = %q, want %q", in, got, want)
 		}
-	}
-}
-
-func TestFlash(t *testing.T) {
-	setNotice("hello")
-	if got := takeNotice(); got != "hello" {
-		t.Errorf("takeNotice = %q", got)
-	}
-	if got := takeNotice(); got != "" {
-		t.Errorf("second takeNotice = %q, want empty", got)
-	}
-	setReturnTo(PathFiles)
-	if got := takeReturnTo(PathAccount); got != PathFiles {
-		t.Errorf("takeReturnTo = %q", got)
-	}
-	if got := takeReturnTo(PathAccount); got != PathAccount {
-		t.Errorf("second takeReturnTo = %q", got)
-	}
-	setReturnTo("https://evil.example/")
-	if got := takeReturnTo(PathAccount); got != PathAccount {
-		t.Errorf("takeReturnTo of a foreign URL = %q", got)
 	}
 }

@@ -1,9 +1,6 @@
 package ui
 
 import (
-	"errors"
-	"unicode/utf8"
-
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"tessera/shared"
@@ -15,35 +12,17 @@ const (
 	msgPasswordChanged  = "Password changed. Your other sessions were signed out."
 )
 
-// validatePasswordChange checks the fields of the change-password form the
-// way the server checks its body, in the same order, and returns the
-// message to show, or "" when they may be sent. The current password is
-// only checked for presence: the server compares it.
-func validatePasswordChange(current, next string) string {
-	switch {
-	case current == "" || next == "":
-		return msgPasswordsMissing
-	case utf8.RuneCountInString(next) < minPasswordLen:
-		return msgPasswordShort
-	case len(next) > maxPasswordLen:
-		return msgPasswordLong
-	}
-	return ""
-}
-
 // passwordPage (/password) changes the user's password. The server then
 // ends every other session of the user; this one goes on.
 type passwordPage struct {
 	app.Compo
+	pageState
 
 	username string // for password managers (a hidden field)
 	current  string
 	next     string
 	ready    bool // the wasm app is running: the form may be submitted
 	busy     bool // a request is in flight
-	errMsg   string
-	notice   string
-	mctx     app.Context
 }
 
 func (c *passwordPage) OnNav(ctx app.Context) {
@@ -51,25 +30,25 @@ func (c *passwordPage) OnNav(ctx app.Context) {
 }
 
 func (c *passwordPage) OnMount(ctx app.Context) {
-	if !requireSignIn(ctx, PathPassword) {
+	if !c.mountSignedIn(ctx, PathPassword) {
 		return
 	}
-	c.mctx = ctx
-	c.notice = takeNotice()
 	c.ready = true
 	// The username lets password managers update the right entry; the
-	// call also finds out early when the session is over.
+	// call also finds out early when the session is over (unless a change
+	// is in flight: its answer will tell). The form works without the
+	// username, so other errors are not shown.
+	client := c.env.client
 	ctx.Async(func() {
-		u, err := api().UserDataV2(ctx)
+		u, err := client.UserDataV2(ctx)
 		ctx.Dispatch(func(ctx app.Context) {
-			if err != nil {
-				if sessionEnded(err) && !c.busy {
-					c.ready = false
-					endSession(ctx, endedMessage(err))
-				}
-				return // otherwise the form works without it
+			switch {
+			case err == nil:
+				c.username = u.Username
+			case shared.SessionOver(err) && !c.busy:
+				c.ready = false
+				c.fail(ctx, err)
 			}
-			c.username = u.Username
 		})
 	})
 }
@@ -102,14 +81,14 @@ func (c *passwordPage) Render() app.UI {
 		next = next.Aria("describedby", "new-password-hint")
 	}
 
-	return page("password", &navBar{Current: "password"},
+	return page("password", c.navBar("password"),
 		app.Section().
 			Class("card card-narrow").
 			Aria("labelledby", "page-title").
 			Body(
 				app.H1().ID("page-title").Text("Change password"),
 				app.P().Class("lead").Text("Every other device and browser signed in to your account will be signed out; this one stays signed in."),
-				messages(c.notice, c.errMsg),
+				c.messages(),
 				// method=post, novalidate: as the sign-in form.
 				app.Form().
 					ID("password-form").
@@ -133,7 +112,7 @@ func (c *passwordPage) Render() app.UI {
 							app.Label().For("new-password").Text("New password"),
 							next,
 							app.Small().ID("new-password-hint").Class("hint").
-								Text("At least 5 characters."),
+								Text(passwordHint()),
 						),
 						disable(app.Button().
 							ID("change-password").
@@ -159,20 +138,17 @@ func (c *passwordPage) onSubmit(_ app.Context, e app.Event) {
 		return
 	}
 	c.busy = true
-	ctx := c.mctx
+	ctx, client := c.ctx, c.env.client
 	current, next := c.current, c.next
 	ctx.Async(func() {
-		err := api().ChangePassword(ctx, current, next)
+		err := client.ChangePassword(ctx, current, next)
 		ctx.Dispatch(func(ctx app.Context) {
 			c.busy = false
 			if err != nil {
-				if msg, refused := passwordRefused(err); refused {
-					c.errMsg = msg
-					return
-				}
-				if msg, ended := handleAPIError(ctx, err); !ended {
-					c.errMsg = msg
-				}
+				// A wrong current password is a 401 that
+				// shared.SessionOver does not take for the end of
+				// the session: fail shows the server's message.
+				c.fail(ctx, err)
 				return
 			}
 			c.current, c.next, c.errMsg = "", "", ""
@@ -180,35 +156,4 @@ func (c *passwordPage) onSubmit(_ app.Context, e app.Event) {
 			c.notice = msgPasswordChanged
 		})
 	})
-}
-
-// passwordRefused reports whether err is the server refusing the form (a
-// wrong current password, a new one too short or too long) rather than the
-// session, and returns the server's message. A wrong password is a 401,
-// which must not be taken for the end of the session.
-func passwordRefused(err error) (string, bool) {
-	var e *shared.Error
-	if !errors.As(err, &e) {
-		return "", false
-	}
-	switch e.Code {
-	case shared.CodeBadCredentials, shared.CodePasswordTooShort, shared.CodePasswordTooLong,
-		shared.CodeMissingCredentials:
-		return errorMessage(err), true
-	}
-	return "", false
-}
-
-// clearInputs empties the page's inputs ids. go-app leaves an input as it
-// is when its Value becomes "" (an empty value attribute is dropped, not
-// set), so the element itself is emptied.
-func clearInputs(ids ...string) {
-	if !app.IsClient {
-		return
-	}
-	for _, id := range ids {
-		if e := app.Window().GetElementByID(id); e.Truthy() {
-			e.Set("value", "")
-		}
-	}
 }

@@ -4,8 +4,9 @@
 // The package compiles for the host too (the server imports it for
 // NewHandler and Register) and imports nothing from the server side.
 // Browser-only code runs in OnMount and event handlers, which go-app only
-// calls in the browser; the few direct JavaScript calls live in
-// js_wasm.go with host stubs in js_other.go.
+// calls in the browser. Every use of a browser API (storage, history,
+// blobs, Web Locks, storage events, the DOM) lives in js_wasm.go, with host
+// stubs in js_other.go; the rest of the package is plain Go.
 package ui
 
 import (
@@ -23,23 +24,23 @@ const (
 	PathPassword = "/password"
 )
 
-// Paths returns every path the app routes. The server must send these
-// (GET) to the handler returned by NewHandler so that deep links and
-// reloads are prerendered instead of answered with 404.
-func Paths() []string {
-	return []string{PathHome, PathSignIn, PathRegister, PathAccount, PathFiles, PathSessions, PathPassword}
+// Register registers the app's routes for the server, which only
+// prerenders pages. The pages get no Env: they use it only from OnMount and
+// event handlers, and go-app calls those in the browser only. The wasm
+// binary calls RegisterEnv instead; both sides must know the same routes.
+func Register() {
+	RegisterEnv(nil)
 }
 
-// Register registers the app's routes with go-app. Call it once, before
-// app.RunWhenOnBrowser in the wasm binary and before serving NewHandler on
-// the server: both sides must know the same routes. Calling it again only
-// re-registers the same routes.
-func Register() {
-	app.Route(PathHome, func() app.Composer { return &homePage{} })
-	app.Route(PathSignIn, func() app.Composer { return &authPage{Mode: modeSignIn} })
-	app.Route(PathRegister, func() app.Composer { return &authPage{Mode: modeRegister} })
-	app.Route(PathAccount, func() app.Composer { return &accountPage{} })
-	app.Route(PathFiles, func() app.Composer { return &filesPage{} })
-	app.Route(PathSessions, func() app.Composer { return &sessionsPage{} })
-	app.Route(PathPassword, func() app.Composer { return &passwordPage{} })
+// RegisterEnv registers the app's routes with pages that use env. The wasm
+// binary calls it once, with NewEnv(), before app.RunWhenOnBrowser.
+// Calling it again replaces the routes.
+func RegisterEnv(env *Env) {
+	app.Route(PathHome, func() app.Composer { return &homePage{env: env} })
+	app.Route(PathSignIn, func() app.Composer { return &authPage{pageState: pageState{env: env}, Mode: modeSignIn} })
+	app.Route(PathRegister, func() app.Composer { return &authPage{pageState: pageState{env: env}, Mode: modeRegister} })
+	app.Route(PathAccount, func() app.Composer { return &accountPage{pageState: pageState{env: env}} })
+	app.Route(PathFiles, func() app.Composer { return &filesPage{pageState: pageState{env: env}} })
+	app.Route(PathSessions, func() app.Composer { return &sessionsPage{pageState: pageState{env: env}} })
+	app.Route(PathPassword, func() app.Composer { return &passwordPage{pageState: pageState{env: env}} })
 }

@@ -27,16 +27,12 @@ const (
 // this one (#signout-others).
 type sessionsPage struct {
 	app.Compo
+	pageState
 
-	loading      bool
 	loaded       bool
 	sessions     []shared.SessionInfo
 	ending       map[string]bool // sessions being ended, by id
 	endingOthers bool
-	errMsg       string
-	notice       string
-	ended        bool // this session ended: stop reacting to late answers
-	mctx         app.Context
 }
 
 func (c *sessionsPage) OnNav(ctx app.Context) {
@@ -44,46 +40,17 @@ func (c *sessionsPage) OnNav(ctx app.Context) {
 }
 
 func (c *sessionsPage) OnMount(ctx app.Context) {
-	if !requireSignIn(ctx, PathSessions) {
-		return
+	if c.mountSignedIn(ctx, PathSessions) {
+		c.load()
 	}
-	c.mctx = ctx
-	c.notice = takeNotice()
-	c.load(ctx)
 }
 
-// load fetches the list; ctx must be the page's own context (OnMount's).
-func (c *sessionsPage) load(ctx app.Context) {
-	if c.loading || c.ended {
-		return
-	}
-	c.loading, c.errMsg = true, ""
-	ctx.Async(func() {
-		list, err := api().Sessions(ctx)
-		ctx.Dispatch(func(ctx app.Context) {
-			c.loading = false
-			if err != nil {
-				c.fail(ctx, err)
-				return
-			}
-			c.loaded = true
-			c.sessions = sortSessions(list.Sessions)
-		})
+// load fetches the list.
+func (c *sessionsPage) load() {
+	loadPage(&c.pageState, c.env.client.Sessions, func(list shared.SessionList) {
+		c.loaded = true
+		c.sessions = sortSessions(list.Sessions)
 	})
-}
-
-// fail handles the error of a call: the session ends, or the page shows
-// the error.
-func (c *sessionsPage) fail(ctx app.Context, err error) {
-	if c.ended {
-		return
-	}
-	msg, ended := handleAPIError(ctx, err)
-	if ended {
-		c.ended = true
-		return
-	}
-	c.errMsg = msg
 }
 
 // sortSessions puts the current session first, then the others from the
@@ -110,10 +77,6 @@ func (c *sessionsPage) others() int {
 	return n
 }
 
-func (c *sessionsPage) retry(app.Context, app.Event) {
-	c.load(c.mctx)
-}
-
 // endOne ends the session id (DELETE /api/sessions/{id}) and takes it
 // off the list.
 func (c *sessionsPage) endOne(id string) {
@@ -125,9 +88,9 @@ func (c *sessionsPage) endOne(id string) {
 	}
 	c.ending[id] = true
 	c.notice, c.errMsg = "", ""
-	ctx := c.mctx
+	ctx, client := c.ctx, c.env.client
 	ctx.Async(func() {
-		err := api().EndSession(ctx, id)
+		err := client.EndSession(ctx, id)
 		ctx.Dispatch(func(ctx app.Context) {
 			delete(c.ending, id)
 			var e *shared.Error
@@ -141,7 +104,7 @@ func (c *sessionsPage) endOne(id string) {
 				return
 			}
 			c.remove(id)
-			c.load(ctx)
+			c.load()
 		})
 	})
 }
@@ -166,9 +129,9 @@ func (c *sessionsPage) endOthers(app.Context, app.Event) {
 	c.endingOthers = true
 	c.notice, c.errMsg = "", ""
 	n := c.others()
-	ctx := c.mctx
+	ctx, client := c.ctx, c.env.client
 	ctx.Async(func() {
-		err := api().LogoutOthers(ctx)
+		err := client.LogoutOthers(ctx)
 		ctx.Dispatch(func(ctx app.Context) {
 			c.endingOthers = false
 			if err != nil {
@@ -183,7 +146,7 @@ func (c *sessionsPage) endOthers(app.Context, app.Event) {
 				}
 			}
 			c.sessions = kept
-			c.load(ctx)
+			c.load()
 		})
 	})
 }
@@ -206,15 +169,15 @@ func (c *sessionsPage) Render() app.UI {
 	if c.endingOthers {
 		othersLabel = "Signing out…"
 	}
-	return page("sessions", &navBar{Current: "sessions"},
+	return page("sessions", c.navBar("sessions"),
 		app.Section().
 			Class("card").
 			Aria("labelledby", "page-title").
 			Body(
 				app.H1().ID("page-title").Text("Sessions"),
 				app.P().Class("lead").Text("The devices and browsers signed in to your account. End any session you do not recognise."),
-				messages(c.notice, c.errMsg),
-				retryButton(c.errMsg != "" && !c.loading, c.retry),
+				c.messages(),
+				c.retryButton(c.load),
 				app.If(!c.loaded && c.loading, func() app.UI {
 					return app.P().Class("loading").Role("status").Text("Loading your sessions…")
 				}),

@@ -1,12 +1,7 @@
 package ui
 
 import (
-	"encoding/json"
-	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,97 +9,6 @@ import (
 
 	"tessera/shared"
 )
-
-// fakeAPI is the part of the server the sessions and password pages use.
-type fakeAPI struct {
-	mu       sync.Mutex
-	sessions []shared.SessionInfo
-	password string
-	calls    []string // "METHOD /path?query"
-}
-
-func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	call := r.Method + " " + r.URL.Path
-	if r.URL.RawQuery != "" {
-		call += "?" + r.URL.RawQuery
-	}
-	f.calls = append(f.calls, call)
-	reply := func(status int, v any) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(v)
-	}
-	if r.Header.Get("Authorization") != "Bearer access" {
-		reply(401, shared.ErrorBody{Msg: "Token has been revoked", Code: shared.CodeTokenRevoked})
-		return
-	}
-	switch {
-	case call == "GET /api/sessions":
-		reply(200, shared.SessionList{Sessions: f.sessions})
-	case call == "DELETE /api/logout?scope=others":
-		var kept []shared.SessionInfo
-		for _, s := range f.sessions {
-			if s.Current {
-				kept = append(kept, s)
-			}
-		}
-		f.sessions = kept
-		reply(200, shared.Message{Msg: "Access token successfully revoked"})
-	case r.Method == "DELETE" && strings.HasPrefix(r.URL.Path, "/api/sessions/"):
-		id := strings.TrimPrefix(r.URL.Path, "/api/sessions/")
-		for i, s := range f.sessions {
-			if s.ID == id && !s.Current {
-				f.sessions = append(f.sessions[:i], f.sessions[i+1:]...)
-				reply(200, shared.Message{Msg: "Session ended"})
-				return
-			}
-		}
-		reply(404, shared.ErrorBody{Msg: "Not Found", Code: shared.CodeNotFound})
-	case call == "POST /api/password":
-		var body shared.PasswordChange
-		_ = json.NewDecoder(r.Body).Decode(&body)
-		if body.CurrentPassword != f.password {
-			reply(401, shared.ErrorBody{Msg: "Incorrect password", Code: shared.CodeBadCredentials})
-			return
-		}
-		f.password = body.NewPassword
-		reply(200, shared.Message{Msg: "Password changed"})
-	default:
-		reply(404, shared.ErrorBody{Msg: "Not Found", Code: shared.CodeNotFound})
-	}
-}
-
-func (f *fakeAPI) callList() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.calls...)
-}
-
-// useFakeAPI points the app's client at f, signed in, with its tokens in
-// memory, for the rest of the test.
-func useFakeAPI(t *testing.T, f *fakeAPI) {
-	t.Helper()
-	srv := httptest.NewServer(f)
-	t.Cleanup(srv.Close)
-	clientOnce.Do(func() {})
-	oldClient, oldTokens := apiClient, tokens
-	tokens = newTokenStore(TokensKey, newMemArea())
-	tokens.Save(shared.TokenPair{AccessToken: "access", RefreshToken: "refresh"})
-	apiClient = shared.NewClient(srv.URL, tokens, shared.WithSharedLock(sharedLock))
-	t.Cleanup(func() { apiClient, tokens = oldClient, oldTokens })
-}
-
-// mounted wraps a page so that the test engine, which does not call
-// OnMount outside the browser, hands over a Context of the page: start
-// gets it in place of OnMount (without its sign-in check and redirect).
-type mounted struct {
-	app.Composer
-	start func(ctx app.Context)
-}
-
-func (m *mounted) OnPreRender(ctx app.Context) { m.start(ctx) }
 
 func sessionInfo(id, ua string, current bool, renewed time.Time) shared.SessionInfo {
 	return shared.SessionInfo{
@@ -120,6 +24,7 @@ const (
 )
 
 func TestSessionsPageRendersSessions(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2025, 6, 7, 8, 9, 0, 0, time.UTC)
 	c := &sessionsPage{loaded: true, sessions: sortSessions([]shared.SessionInfo{
 		sessionInfo("s-old", uaFirefoxWin, false, now.Add(-48*time.Hour)),
@@ -164,6 +69,7 @@ func TestSessionsPageRendersSessions(t *testing.T) {
 }
 
 func TestSessionsPageEndsSessions(t *testing.T) {
+	t.Parallel()
 	now := time.Now().UTC()
 	f := &fakeAPI{sessions: []shared.SessionInfo{
 		sessionInfo("s-me", uaChromeLinux, true, now),
@@ -171,17 +77,12 @@ func TestSessionsPageEndsSessions(t *testing.T) {
 		sessionInfo("s-3", uaSafariIPhone, false, now),
 		sessionInfo("s-4", "", false, now),
 	}}
-	useFakeAPI(t, f)
-	c := &sessionsPage{}
-	m := &mounted{Composer: c, start: func(ctx app.Context) {
-		c.mctx = ctx
-		c.load(ctx)
-	}}
-	e := app.NewTestEngine()
-	if err := e.Load(m); err != nil {
-		t.Fatal(err)
-	}
-	e.ConsumeAll()
+	env := fakeEnv(t, f, "access")
+	c := &sessionsPage{pageState: pageState{env: env}}
+	e, m := mountPage(t, c, func(ctx app.Context) {
+		c.mount(ctx)
+		c.load()
+	})
 	if len(c.sessions) != 4 || c.errMsg != "" {
 		t.Fatalf("after loading: %d sessions, error %q", len(c.sessions), c.errMsg)
 	}
@@ -227,17 +128,14 @@ func TestSessionsPageEndsSessions(t *testing.T) {
 }
 
 func TestPasswordPageShowsErrorsAndSuccess(t *testing.T) {
+	t.Parallel()
 	f := &fakeAPI{password: "old-secret"}
-	useFakeAPI(t, f)
-	c := &passwordPage{}
-	m := &mounted{Composer: c, start: func(ctx app.Context) {
-		c.mctx, c.ready = ctx, true
-	}}
-	e := app.NewTestEngine()
-	if err := e.Load(m); err != nil {
-		t.Fatal(err)
-	}
-	e.ConsumeAll()
+	env := fakeEnv(t, f, "access")
+	c := &passwordPage{pageState: pageState{env: env}}
+	e, m := mountPage(t, c, func(ctx app.Context) {
+		c.mount(ctx)
+		c.ready = true
+	})
 	html := app.HTMLString(m)
 	mustContain(t, html,
 		`id="page-password"`,
@@ -259,8 +157,8 @@ func TestPasswordPageShowsErrorsAndSuccess(t *testing.T) {
 	for _, tt := range []struct{ current, next, want string }{
 		{"", "new-secret", msgPasswordsMissing},
 		{"old-secret", "", msgPasswordsMissing},
-		{"old-secret", "1234", msgPasswordShort},
-		{"old-secret", strings.Repeat("é", 37), msgPasswordLong},
+		{"old-secret", "1234", shared.MsgPasswordTooShort},
+		{"old-secret", strings.Repeat("é", 37), shared.MsgPasswordTooLong},
 	} {
 		submit(tt.current, tt.next)
 		if c.errMsg != tt.want {
@@ -276,7 +174,7 @@ func TestPasswordPageShowsErrorsAndSuccess(t *testing.T) {
 	if c.errMsg != "Incorrect password" {
 		t.Errorf("wrong password: error %q, want the server's Incorrect password", c.errMsg)
 	}
-	if !api().SignedIn() {
+	if !env.client.SignedIn() {
 		t.Fatal("a wrong current password signed the user out")
 	}
 	html = app.HTMLString(m)
@@ -298,53 +196,8 @@ func TestPasswordPageShowsErrorsAndSuccess(t *testing.T) {
 	mustContain(t, html, `>Password changed. Your other sessions were signed out.</p>`)
 }
 
-func TestValidatePasswordChange(t *testing.T) {
-	for _, tt := range []struct{ current, next, want string }{
-		{"old", "12345", ""},
-		{"old", strings.Repeat("p", 72), ""},
-		{"old", strings.Repeat("p", 73), msgPasswordLong},
-		{"old", "éèàùç", ""}, // characters, not bytes, for the minimum
-		{"", "", msgPasswordsMissing},
-	} {
-		if got := validatePasswordChange(tt.current, tt.next); got != tt.want {
-			t.Errorf("validatePasswordChange(%q, %q) = %q, want %q", tt.current, tt.next, got, tt.want)
-		}
-	}
-}
-
-func TestEndedMessage(t *testing.T) {
-	revoked := &shared.Error{Status: 401, Code: shared.CodeTokenRevoked, Msg: "Token has been revoked"}
-	expired := &shared.Error{Status: 401, Code: shared.CodeTokenExpired, Msg: "Token has expired"}
-	tests := []struct {
-		name string
-		err  error
-		want string
-	}{
-		// The refresh refused because the session was ended elsewhere.
-		{"refresh revoked", fmt.Errorf("GET /api/user-data-v2: refresh: %w: %w", shared.ErrSignedOut, fmt.Errorf("POST /api/refresh: %w", revoked)), msgEndedElsewhere},
-		// A still valid access token of an ended session.
-		{"access revoked", fmt.Errorf("GET /api/user-data-v2: %w", revoked), msgEndedElsewhere},
-		{"refresh expired", fmt.Errorf("refresh: %w: %w", shared.ErrSignedOut, expired), msgSessionEnded},
-		{"no refresh token", fmt.Errorf("refresh: no refresh token: %w", shared.ErrSignedOut), msgSessionEnded},
-	}
-	for _, tt := range tests {
-		if !sessionEnded(tt.err) {
-			t.Errorf("%s: sessionEnded = false", tt.name)
-		}
-		if got := endedMessage(tt.err); got != tt.want {
-			t.Errorf("%s: endedMessage = %q, want %q", tt.name, got, tt.want)
-		}
-	}
-	// A wrong current password is not the end of the session.
-	if _, refused := passwordRefused(fmt.Errorf("POST /api/password: %w", &shared.Error{Status: 401, Code: shared.CodeBadCredentials, Msg: "Incorrect password"})); !refused {
-		t.Error("passwordRefused(Incorrect password) = false")
-	}
-	if _, refused := passwordRefused(fmt.Errorf("POST /api/password: %w", revoked)); refused {
-		t.Error("passwordRefused(token revoked) = true")
-	}
-}
-
 func TestDeviceName(t *testing.T) {
+	t.Parallel()
 	for ua, want := range map[string]string{
 		uaChromeLinux:  "Chrome on Linux",
 		uaFirefoxWin:   "Firefox on Windows",

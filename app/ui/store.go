@@ -3,11 +3,8 @@ package ui
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
-
-	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"tessera/shared"
 )
@@ -32,6 +29,9 @@ type storageArea interface {
 	removeItem(key string) error
 }
 
+// errNoStorage reports that there is no localStorage to use.
+var errNoStorage = errors.New("web storage is not available")
+
 // LocalTokenStore is a shared.TokenStore kept in the browser's localStorage
 // as JSON under one key, so a session survives reloads and is shared by the
 // app's tabs (every Load reads localStorage again). It also keeps the time
@@ -54,7 +54,7 @@ var _ shared.TokenStore = (*LocalTokenStore)(nil)
 // NewLocalTokenStore returns a store that keeps the tokens in
 // window.localStorage under key (TokensKey in the app).
 func NewLocalTokenStore(key string) *LocalTokenStore {
-	return newTokenStore(key, webStorage{name: "localStorage"})
+	return newTokenStore(key, localStorageArea())
 }
 
 func newTokenStore(key string, area storageArea) *LocalTokenStore {
@@ -213,49 +213,4 @@ func (s *LocalTokenStore) fallBack() {
 	}
 	s.memOnly = true
 	_ = s.area.removeItem(s.key) // do not leave stale tokens behind
-}
-
-// webStorage is a storageArea backed by window.localStorage or
-// window.sessionStorage through go-app's JavaScript bridge. Outside the
-// browser every call reports errNoStorage.
-type webStorage struct {
-	name string
-}
-
-var errNoStorage = errors.New("web storage is not available")
-
-func (w webStorage) do(f func(area app.Value)) (err error) {
-	if !app.IsClient {
-		return errNoStorage
-	}
-	defer func() {
-		if r := recover(); r != nil { // a JavaScript exception (SecurityError, QuotaExceededError)
-			err = fmt.Errorf("%s: %v", w.name, r)
-		}
-	}()
-	area := app.Window().Get(w.name) // the getter itself throws when storage is disabled
-	if !area.Truthy() {
-		return errNoStorage
-	}
-	f(area)
-	return nil
-}
-
-func (w webStorage) getItem(key string) (value string, ok bool, err error) {
-	err = w.do(func(area app.Value) {
-		v := area.Call("getItem", key)
-		if v.IsNull() || v.IsUndefined() {
-			return
-		}
-		value, ok = v.String(), true
-	})
-	return value, ok, err
-}
-
-func (w webStorage) setItem(key, value string) error {
-	return w.do(func(area app.Value) { area.Call("setItem", key, value) })
-}
-
-func (w webStorage) removeItem(key string) error {
-	return w.do(func(area app.Value) { area.Call("removeItem", key) })
 }

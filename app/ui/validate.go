@@ -1,45 +1,39 @@
 package ui
 
 import (
-	"strings"
-	"unicode/utf8"
+	"fmt"
+
+	"tessera/shared"
 )
 
-// Limits of the server's credential checks (see the /api contract).
-const (
-	minUsernameLen = 3  // characters
-	maxUsernameLen = 64 // characters
-	minPasswordLen = 5  // characters
-	maxPasswordLen = 72 // bytes (bcrypt's limit)
-)
+// The forms apply the server's own credential rules (tessera/shared)
+// before sending anything, so they show the words the server would answer.
 
-// Validation messages; the first five are the server's own texts.
-const (
-	msgMissing        = "password or username has not been entered"
-	msgPasswordShort  = "password is too short"
-	msgUsernameShort  = "username is too short"
-	msgPasswordLong   = "password is too long"
-	msgUsernameLong   = "username is too long"
-	msgUsernameSpaces = "username must not begin or end with a space"
-)
-
-// validateCredentials checks a username and password the way the server
-// does, in the same order, and returns the message to show, or "" when
-// they may be sent.
-func validateCredentials(username, password string) string {
-	switch {
-	case username == "" || password == "":
-		return msgMissing
-	case utf8.RuneCountInString(password) < minPasswordLen:
-		return msgPasswordShort
-	case utf8.RuneCountInString(username) < minUsernameLen:
-		return msgUsernameShort
-	case len(password) > maxPasswordLen:
-		return msgPasswordLong
-	case utf8.RuneCountInString(username) > maxUsernameLen:
-		return msgUsernameLong
-	case strings.TrimSpace(username) != username:
-		return msgUsernameSpaces
+// ruleMessage is the message of a broken rule, or "" for nil (no rule
+// broken).
+func ruleMessage(e *shared.Error) string {
+	if e == nil {
+		return ""
 	}
-	return ""
+	return e.Msg
+}
+
+// validatePasswordChange checks the fields of the change-password form
+// and returns the message to show, or "" when they may be sent. The
+// current password is only checked for presence: the server compares it.
+func validatePasswordChange(current, next string) string {
+	if current == "" || next == "" {
+		return msgPasswordsMissing
+	}
+	return ruleMessage(shared.CheckPassword(next))
+}
+
+// usernameHint describes the username rules under the username field.
+func usernameHint() string {
+	return fmt.Sprintf("%d to %d characters, no space at either end.", shared.MinUsernameRunes, shared.MaxUsernameRunes)
+}
+
+// passwordHint describes the password rules under a new password field.
+func passwordHint() string {
+	return fmt.Sprintf("At least %d characters.", shared.MinPasswordRunes)
 }

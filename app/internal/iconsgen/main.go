@@ -8,7 +8,7 @@
 //
 // Run it from the module root:
 //
-//	go run ./app/internal/iconsgen -out web
+//	go run ./app/internal/iconsgen -out web/static
 //
 // It is a tool only; the app does not import it.
 package main

@@ -1,7 +1,7 @@
 // Command wasmpack writes the brotli (.br) and gzip (.gz) copies of
-// web/app.wasm that the server sends to browsers that accept them.
+// web/static/app.wasm that the server sends to browsers that accept them.
 //
-//	go run ./app/internal/wasmpack [-brotli 9] web/app.wasm
+//	go run ./app/internal/wasmpack [-brotli 9] web/static/app.wasm
 package main
 
 import (
