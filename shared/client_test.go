@@ -1,0 +1,1155 @@
+//go:build !(js && wasm)
+
+// The client's tests run against an httptest.Server, which cannot listen
+// under js/wasm (Node.js); the rest of the package's tests run there too.
+
+package shared
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// The routes the fake API serves.
+const (
+	routeData    = "GET /api/user-data-v2"
+	routeRefresh = "POST /api/refresh"
+	routeLogout  = "DELETE /api/logout"
+)
+
+// watchdog bounds every wait in these tests (on a barrier in a handler, on a
+// goroutine of the test), so that a client bug fails a test instead of
+// hanging it. Nothing waits for it to pass: it only fires on failure.
+const watchdog = 30 * time.Second
+
+var (
+	oldPair = TokenPair{AccessToken: "access-1", RefreshToken: "refresh-1"}
+	newPair = TokenPair{AccessToken: "access-2", RefreshToken: "refresh-2"}
+	alice   = UserDataV2{ID: 7, Username: "alice"}
+)
+
+// fakeAPI is an httptest.Server imitating the routes of the API a test
+// gives it ("METHOD /path" → handler; anything else is a JSON 404). It
+// counts the requests of each route and records the bearer token of each.
+type fakeAPI struct {
+	srv    *httptest.Server
+	routes map[string]http.HandlerFunc
+
+	mu     sync.Mutex
+	hits   map[string]int
+	tokens map[string][]string
+}
+
+func newFakeAPI(t *testing.T, routes map[string]http.HandlerFunc) *fakeAPI {
+	t.Helper()
+	a := &fakeAPI{routes: routes, hits: map[string]int{}, tokens: map[string][]string{}}
+	a.srv = httptest.NewServer(http.HandlerFunc(a.serve))
+	t.Cleanup(a.srv.Close)
+	return a
+}
+
+func (a *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
+	route := r.Method + " " + r.URL.Path
+	a.mu.Lock()
+	a.hits[route]++
+	a.tokens[route] = append(a.tokens[route], bearer(r))
+	a.mu.Unlock()
+	h, ok := a.routes[route]
+	if !ok {
+		writeError(w, http.StatusNotFound, CodeNotFound, "Not Found")
+		return
+	}
+	h(w, r)
+}
+
+// count returns how many requests route received.
+func (a *fakeAPI) count(route string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.hits[route]
+}
+
+// total returns how many requests the server received.
+func (a *fakeAPI) total() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for _, h := range a.hits {
+		n += h
+	}
+	return n
+}
+
+// bearers returns the bearer tokens route received, in order ("" for none).
+func (a *fakeAPI) bearers(route string) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return strings.Join(a.tokens[route], ",")
+}
+
+// client returns a Client of the fake API with store and opts.
+func (a *fakeAPI) client(store TokenStore, opts ...Option) *Client {
+	return NewClient(a.srv.URL, store, append([]Option{WithHTTPClient(a.srv.Client())}, opts...)...)
+}
+
+func bearer(r *http.Request) string {
+	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return tok
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, ErrorBody{Msg: msg, Code: code})
+}
+
+func writeExpired(w http.ResponseWriter) {
+	writeError(w, http.StatusUnauthorized, CodeTokenExpired, "Token has expired")
+}
+
+// userData answers GET /api/user-data-v2: alice for the access token valid,
+// 401 token_expired for any other.
+func userData(valid string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if bearer(r) != valid {
+			writeExpired(w)
+			return
+		}
+		writeJSON(w, http.StatusOK, alice)
+	}
+}
+
+// refreshTo answers POST /api/refresh: ans for the refresh token want,
+// 401 token_revoked for any other.
+func refreshTo(want string, ans TokenPair) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if bearer(r) != want {
+			writeError(w, http.StatusUnauthorized, CodeTokenRevoked, "Token has been revoked")
+			return
+		}
+		writeJSON(w, http.StatusOK, ans)
+	}
+}
+
+// storeWith returns a MemoryTokenStore holding p.
+func storeWith(p TokenPair) *MemoryTokenStore {
+	s := NewMemoryTokenStore()
+	s.Save(p)
+	return s
+}
+
+// await waits for ch to be closed, or for the watchdog.
+func await(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	case <-time.After(watchdog):
+		return false
+	}
+}
+
+// refreshCounter is a WithOnRefresh callback that counts its calls and
+// keeps the last pair.
+type refreshCounter struct {
+	mu   sync.Mutex
+	n    int
+	last TokenPair
+}
+
+func (rc *refreshCounter) option() Option {
+	return WithOnRefresh(func(p TokenPair) {
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		rc.n++
+		rc.last = p
+	})
+}
+
+func (rc *refreshCounter) get() (int, TokenPair) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.n, rc.last
+}
+
+// TestClientRefreshSingleFlight sends N protected calls together, all with
+// the expired access token, and holds each in the server until all N have
+// arrived, so that they really meet the expiry together.
+func TestClientRefreshSingleFlight(t *testing.T) {
+	t.Parallel()
+	t.Run("OKFiftyCallsShareOneRefresh", func(t *testing.T) {
+		t.Parallel()
+		const n = 50
+		var arrived atomic.Int32
+		allIn := make(chan struct{})
+		api := newFakeAPI(t, map[string]http.HandlerFunc{
+			routeData: func(w http.ResponseWriter, r *http.Request) {
+				if bearer(r) == newPair.AccessToken {
+					writeJSON(w, http.StatusOK, alice)
+					return
+				}
+				if arrived.Add(1) == n {
+					close(allIn)
+				}
+				if !await(allIn) {
+					writeError(w, http.StatusInternalServerError, CodeInternal, "barrier: not every call arrived")
+					return
+				}
+				writeExpired(w)
+			},
+			routeRefresh: refreshTo(oldPair.RefreshToken, newPair),
+		})
+		store := storeWith(oldPair)
+		var rc refreshCounter
+		c := api.client(store, rc.option())
+
+		got := make([]UserDataV2, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { got[i], errs[i] = c.UserDataV2(t.Context()) })
+		}
+		wg.Wait()
+
+		for i := range n {
+			if errs[i] != nil {
+				t.Fatalf("call %d: err = %v, want nil", i, errs[i])
+			}
+			if got, want := got[i], alice; got != want {
+				t.Fatalf("call %d: UserDataV2 = %+v, want %+v", i, got, want)
+			}
+		}
+		if got, want := api.count(routeRefresh), 1; got != want {
+			t.Fatalf("POST /api/refresh requests = %d, want %d", got, want)
+		}
+		if got, want := api.bearers(routeRefresh), oldPair.RefreshToken; got != want {
+			t.Fatalf("refresh bearer = %q, want %q", got, want)
+		}
+		if got, want := api.count(routeData), 2*n; got != want {
+			t.Fatalf("GET /api/user-data-v2 requests = %d, want %d (each call once expired, once retried)", got, want)
+		}
+		if got, want := strings.Count(api.bearers(routeData), newPair.AccessToken), n; got != want {
+			t.Fatalf("requests with the new access token = %d, want %d", got, want)
+		}
+		if got, want := store.Load(), newPair; got != want {
+			t.Fatalf("stored pair = %+v, want %+v", got, want)
+		}
+		calls, last := rc.get()
+		if got, want := calls, 1; got != want {
+			t.Fatalf("OnRefresh calls = %d, want %d", got, want)
+		}
+		if got, want := last, newPair; got != want {
+			t.Fatalf("OnRefresh pair = %+v, want %+v", got, want)
+		}
+	})
+
+	// The callback runs after the refresh lock is released, so it may call
+	// the Client, even one that refreshes.
+	t.Run("OKOnRefreshMayCallClient", func(t *testing.T) {
+		t.Parallel()
+		third := TokenPair{AccessToken: "access-3", RefreshToken: "refresh-3"}
+		var refreshes atomic.Int32
+		api := newFakeAPI(t, map[string]http.HandlerFunc{
+			routeData: userData(newPair.AccessToken),
+			routeRefresh: func(w http.ResponseWriter, r *http.Request) {
+				if refreshes.Add(1) == 1 {
+					refreshTo(oldPair.RefreshToken, newPair)(w, r)
+					return
+				}
+				refreshTo(newPair.RefreshToken, third)(w, r)
+			},
+		})
+		store := storeWith(oldPair)
+		var (
+			c        *Client
+			nested   atomic.Int32
+			innerErr = make(chan error, 1)
+		)
+		c = api.client(store, WithOnRefresh(func(TokenPair) {
+			if nested.Add(1) != 1 {
+				return
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), watchdog)
+			defer cancel()
+			_, err := c.Refresh(ctx)
+			innerErr <- err
+		}))
+		if _, err := c.UserDataV2(t.Context()); err != nil {
+			t.Fatalf("UserDataV2: %v", err)
+		}
+		// OnRefresh ran (or not) before UserDataV2 returned.
+		select {
+		case err := <-innerErr:
+			if err != nil {
+				t.Fatalf("Refresh inside OnRefresh: %v", err)
+			}
+		default:
+			t.Fatal("OnRefresh never ran")
+		}
+		if got, want := store.Load(), third; got != want {
+			t.Fatalf("stored pair = %+v, want %+v", got, want)
+		}
+	})
+}
+
+// TestClientRetryOnce checks that a call refreshes and retries at most once.
+func TestClientRetryOnce(t *testing.T) {
+	t.Parallel()
+	t.Run("ErrStillExpiredAfterRefresh", func(t *testing.T) {
+		t.Parallel()
+		var refreshes atomic.Int32
+		api := newFakeAPI(t, map[string]http.HandlerFunc{
+			routeData: func(w http.ResponseWriter, r *http.Request) { writeExpired(w) },
+			routeRefresh: func(w http.ResponseWriter, r *http.Request) {
+				if refreshes.Add(1) > 1 { // stops a looping client
+					writeError(w, http.StatusInternalServerError, CodeInternal, "second refresh")
+					return
+				}
+				refreshTo(oldPair.RefreshToken, newPair)(w, r)
+			},
+		})
+		store := storeWith(oldPair)
+		var rc refreshCounter
+		c := api.client(store, rc.option())
+
+		_, err := c.UserDataV2(t.Context())
+		var e *Error
+		if !errors.As(err, &e) {
+			t.Fatalf("err = %v, want an *Error", err)
+		}
+		if got, want := e.Status, http.StatusUnauthorized; got != want {
+			t.Fatalf("Status = %d, want %d", got, want)
+		}
+		if got, want := e.Code, CodeTokenExpired; got != want {
+			t.Fatalf("Code = %q, want %q", got, want)
+		}
+		if got, want := errors.Is(err, ErrSignedOut), false; got != want {
+			t.Fatalf("errors.Is(err, ErrSignedOut) = %v, want %v (err %v)", got, want, err)
+		}
+		if got, want := api.count(routeRefresh), 1; got != want {
+			t.Fatalf("POST /api/refresh requests = %d, want %d", got, want)
+		}
+		if got, want := api.bearers(routeData), oldPair.AccessToken+","+newPair.AccessToken; got != want {
+			t.Fatalf("GET /api/user-data-v2 bearers = %q, want %q", got, want)
+		}
+		if got, want := store.Load(), newPair; got != want {
+			t.Fatalf("stored pair = %+v, want %+v (the refresh itself succeeded)", got, want)
+		}
+		if n, _ := rc.get(); n != 1 {
+			t.Fatalf("OnRefresh calls = %d, want 1", n)
+		}
+	})
+
+	// Only 401 token_expired refreshes: other refusals fail at once.
+	for _, tc := range []struct {
+		name   string
+		status int
+		code   string
+	}{
+		{"ErrRevokedNoRefresh", http.StatusUnauthorized, CodeTokenRevoked},
+		{"ErrForbiddenNoRefresh", http.StatusForbidden, ""},
+		{"ErrExpiredCodeOn403NoRefresh", http.StatusForbidden, CodeTokenExpired},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			api := newFakeAPI(t, map[string]http.HandlerFunc{
+				routeData: func(w http.ResponseWriter, r *http.Request) {
+					writeError(w, tc.status, tc.code, "refused")
+				},
+				routeRefresh: refreshTo(oldPair.RefreshToken, newPair),
+			})
+			store := storeWith(oldPair)
+			_, err := api.client(store).UserDataV2(t.Context())
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("err = %v, want an *Error", err)
+			}
+			if got, want := e.Status, tc.status; got != want {
+				t.Fatalf("Status = %d, want %d", got, want)
+			}
+			if got, want := api.count(routeRefresh), 0; got != want {
+				t.Fatalf("POST /api/refresh requests = %d, want %d", got, want)
+			}
+			if got, want := api.count(routeData), 1; got != want {
+				t.Fatalf("GET /api/user-data-v2 requests = %d, want %d", got, want)
+			}
+			if got, want := store.Load(), oldPair; got != want {
+				t.Fatalf("stored pair = %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
+// TestClientRefreshRefused checks that a refresh token the server refuses
+// signs the client out.
+func TestClientRefreshRefused(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		status   int
+		body     string
+		wantCode string
+	}{
+		{"ErrRevoked401", http.StatusUnauthorized, `{"msg":"Token has been revoked","code":"token_revoked"}`, CodeTokenRevoked},
+		{"ErrBadSignature422", http.StatusUnprocessableEntity, `{"msg":"Signature verification failed","code":"bad_signature"}`, CodeBadSignature},
+		{"ErrFlask422WithoutCode", http.StatusUnprocessableEntity, `{"msg":"Not enough segments"}`, ""},
+		{"ErrBare401", http.StatusUnauthorized, ``, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			api := newFakeAPI(t, map[string]http.HandlerFunc{
+				routeData: userData(newPair.AccessToken),
+				routeRefresh: func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(tc.status)
+					_, _ = io.WriteString(w, tc.body)
+				},
+			})
+			store := storeWith(oldPair)
+			var rc refreshCounter
+			c := api.client(store, rc.option())
+
+			_, err := c.UserDataV2(t.Context())
+			if got, want := errors.Is(err, ErrSignedOut), true; got != want {
+				t.Fatalf("errors.Is(err, ErrSignedOut) = %v, want %v (err %v)", got, want, err)
+			}
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("err = %v, want it to wrap the server's *Error", err)
+			}
+			if got, want := e.Status, tc.status; got != want {
+				t.Fatalf("Status = %d, want %d", got, want)
+			}
+			if got, want := e.Code, tc.wantCode; got != want {
+				t.Fatalf("Code = %q, want %q", got, want)
+			}
+			if got, want := SessionOver(err), true; got != want {
+				t.Fatalf("SessionOver(err) = %v, want %v", got, want)
+			}
+			if got, want := store.Load(), (TokenPair{}); got != want {
+				t.Fatalf("stored pair = %+v, want it cleared", got)
+			}
+			if got, want := c.SignedIn(), false; got != want {
+				t.Fatalf("SignedIn() = %v, want %v", got, want)
+			}
+			if got, want := api.count(routeRefresh), 1; got != want {
+				t.Fatalf("POST /api/refresh requests = %d, want %d", got, want)
+			}
+			if got, want := api.count(routeData), 1; got != want {
+				t.Fatalf("GET /api/user-data-v2 requests = %d, want %d (no retry)", got, want)
+			}
+			if n, _ := rc.get(); n != 0 {
+				t.Fatalf("OnRefresh calls = %d, want 0", n)
+			}
+			// Signed out now: the next call fails before any request.
+			if _, err := c.UserDataV2(t.Context()); !errors.Is(err, ErrSignedOut) {
+				t.Fatalf("next call: err = %v, want ErrSignedOut", err)
+			}
+			if got, want := api.total(), 2; got != want {
+				t.Fatalf("requests after the next call = %d, want %d", got, want)
+			}
+		})
+	}
+}
+
+// errNetDown is the transport failure of failRefresh.
+var errNetDown = errors.New("network is down")
+
+// failRefresh is a RoundTripper that fails the first POST /api/refresh
+// without sending it and passes every other request to next.
+type failRefresh struct {
+	next   http.RoundTripper
+	failed atomic.Bool
+}
+
+func (f *failRefresh) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Path == "/api/refresh" && f.failed.CompareAndSwap(false, true) {
+		return nil, errNetDown
+	}
+	return f.next.RoundTrip(r)
+}
+
+// TestClientRefreshTransient checks that a refresh failing for a reason other
+// than a refused token (the network, a 5xx) keeps the tokens, which work again
+// once the server does.
+func TestClientRefreshTransient(t *testing.T) {
+	t.Parallel()
+	hijack := func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, CodeInternal, "hijack: "+err.Error())
+			return
+		}
+		_ = conn.Close()
+	}
+	status := func(code int, body string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(code)
+			_, _ = io.WriteString(w, body)
+		}
+	}
+	for _, tc := range []struct {
+		name       string
+		fail       http.HandlerFunc // answers the first refresh; nil: the transport fails it
+		wantStatus int              // of the *Error; 0: no *Error
+	}{
+		{"ErrConnectionClosed", hijack, 0},
+		{"ErrTransport", nil, 0},
+		{"ErrInternal500", status(500, `{"msg":"Internal Server Error","code":"internal"}`), 500},
+		{"ErrUnavailable503", status(503, `{"msg":"Service Unavailable","code":"unavailable"}`), 503},
+		{"ErrProxy502HTML", status(502, `<html>Bad Gateway</html>`), 502},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var refreshes atomic.Int32
+			api := newFakeAPI(t, map[string]http.HandlerFunc{
+				routeData: userData(newPair.AccessToken),
+				routeRefresh: func(w http.ResponseWriter, r *http.Request) {
+					if refreshes.Add(1) == 1 && tc.fail != nil {
+						tc.fail(w, r)
+						return
+					}
+					refreshTo(oldPair.RefreshToken, newPair)(w, r)
+				},
+			})
+			store := storeWith(oldPair)
+			var rc refreshCounter
+			opts := []Option{rc.option()}
+			if tc.fail == nil {
+				opts = append(opts, WithHTTPClient(&http.Client{Transport: &failRefresh{next: api.srv.Client().Transport}}))
+			}
+			c := api.client(store, opts...)
+
+			_, err := c.UserDataV2(t.Context())
+			if err == nil {
+				t.Fatalf("err = nil, want the refresh's error")
+			}
+			if got, want := errors.Is(err, ErrSignedOut), false; got != want {
+				t.Fatalf("errors.Is(err, ErrSignedOut) = %v, want %v (err %v)", got, want, err)
+			}
+			if got, want := SessionOver(err), false; got != want {
+				t.Fatalf("SessionOver(err) = %v, want %v (err %v)", got, want, err)
+			}
+			var e *Error
+			if got, want := errors.As(err, &e), tc.wantStatus != 0; got != want {
+				t.Fatalf("errors.As(err, *Error) = %v, want %v (err %v)", got, want, err)
+			}
+			if e != nil {
+				if got, want := e.Status, tc.wantStatus; got != want {
+					t.Fatalf("Status = %d, want %d", got, want)
+				}
+			}
+			if tc.fail == nil && !errors.Is(err, errNetDown) {
+				t.Fatalf("err = %v, want it to wrap %v", err, errNetDown)
+			}
+			if got, want := store.Load(), oldPair; got != want {
+				t.Fatalf("stored pair = %+v, want %+v (kept)", got, want)
+			}
+			if got, want := api.count(routeData), 1; got != want {
+				t.Fatalf("GET /api/user-data-v2 requests = %d, want %d (no retry)", got, want)
+			}
+			if n, _ := rc.get(); n != 0 {
+				t.Fatalf("OnRefresh calls = %d, want 0", n)
+			}
+
+			// The kept refresh token still works.
+			got, err := c.UserDataV2(t.Context())
+			if err != nil {
+				t.Fatalf("second call: %v", err)
+			}
+			if want := alice; got != want {
+				t.Fatalf("second call = %+v, want %+v", got, want)
+			}
+			if got, want := store.Load(), newPair; got != want {
+				t.Fatalf("stored pair after the second call = %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
+// TestClientRefreshWithoutRotation checks that a refresh answer without a
+// refresh token keeps the old one.
+func TestClientRefreshWithoutRotation(t *testing.T) {
+	t.Parallel()
+	t.Run("OKKeepsRefreshToken", func(t *testing.T) {
+		t.Parallel()
+		second := TokenPair{AccessToken: newPair.AccessToken, RefreshToken: oldPair.RefreshToken}
+		third := TokenPair{AccessToken: "access-3", RefreshToken: oldPair.RefreshToken}
+		var refreshes atomic.Int32
+		api := newFakeAPI(t, map[string]http.HandlerFunc{
+			routeData: userData(newPair.AccessToken),
+			routeRefresh: func(w http.ResponseWriter, r *http.Request) {
+				access := newPair.AccessToken
+				if refreshes.Add(1) > 1 {
+					access = third.AccessToken
+				}
+				if bearer(r) != oldPair.RefreshToken {
+					writeError(w, http.StatusUnauthorized, CodeTokenRevoked, "Token has been revoked")
+					return
+				}
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = io.WriteString(w, `{"access_token":"`+access+`"}`)
+			},
+		})
+		store := storeWith(oldPair)
+		var rc refreshCounter
+		c := api.client(store, rc.option())
+
+		if _, err := c.UserDataV2(t.Context()); err != nil {
+			t.Fatalf("UserDataV2: %v", err)
+		}
+		if got, want := store.Load(), second; got != want {
+			t.Fatalf("stored pair = %+v, want %+v", got, want)
+		}
+		if _, last := rc.get(); last != second {
+			t.Fatalf("OnRefresh pair = %+v, want %+v", last, second)
+		}
+		// The kept token is the one the next refresh spends.
+		pair, err := c.Refresh(t.Context())
+		if err != nil {
+			t.Fatalf("Refresh: %v", err)
+		}
+		if got, want := pair, third; got != want {
+			t.Fatalf("Refresh() = %+v, want %+v", got, want)
+		}
+		if got, want := store.Load(), third; got != want {
+			t.Fatalf("stored pair after Refresh = %+v, want %+v", got, want)
+		}
+		if got, want := api.bearers(routeRefresh), oldPair.RefreshToken+","+oldPair.RefreshToken; got != want {
+			t.Fatalf("refresh bearers = %q, want %q", got, want)
+		}
+	})
+
+	t.Run("ErrAnswerWithoutAccessToken", func(t *testing.T) {
+		t.Parallel()
+		api := newFakeAPI(t, map[string]http.HandlerFunc{
+			routeData: userData(newPair.AccessToken),
+			routeRefresh: func(w http.ResponseWriter, r *http.Request) {
+				writeJSON(w, http.StatusOK, map[string]string{"refresh_token": newPair.RefreshToken})
+			},
+		})
+		store := storeWith(oldPair)
+		_, err := api.client(store).UserDataV2(t.Context())
+		if err == nil || errors.Is(err, ErrSignedOut) {
+			t.Fatalf("err = %v, want an error other than ErrSignedOut", err)
+		}
+		if got, want := store.Load(), oldPair; got != want {
+			t.Fatalf("stored pair = %+v, want %+v", got, want)
+		}
+	})
+}
+
+// TestClientRefreshStale checks that a refresh whose caller used an access
+// token that is no longer stored adopts the stored pair without a request.
+func TestClientRefreshStale(t *testing.T) {
+	t.Parallel()
+	t.Run("OKStoreAlreadyRefreshed", func(t *testing.T) {
+		t.Parallel()
+		api := newFakeAPI(t, map[string]http.HandlerFunc{
+			routeRefresh: refreshTo(newPair.RefreshToken, TokenPair{AccessToken: "access-3"}),
+		})
+		store := storeWith(newPair)
+		var rc refreshCounter
+		c := api.client(store, rc.option())
+
+		pair, err := c.refresh(t.Context(), oldPair.AccessToken)
+		if err != nil {
+			t.Fatalf("refresh: %v", err)
+		}
+		if got, want := pair, newPair; got != want {
+			t.Fatalf("refresh() = %+v, want %+v", got, want)
+		}
+		if got, want := api.total(), 0; got != want {
+			t.Fatalf("requests = %d, want %d", got, want)
+		}
+		if n, _ := rc.get(); n != 0 {
+			t.Fatalf("OnRefresh calls = %d, want 0 (this call renewed nothing)", n)
+		}
+	})
+
+	t.Run("OKSameTokenRefreshes", func(t *testing.T) {
+		t.Parallel()
+		api := newFakeAPI(t, map[string]http.HandlerFunc{
+			routeRefresh: refreshTo(oldPair.RefreshToken, newPair),
+		})
+		store := storeWith(oldPair)
+		pair, err := api.client(store).refresh(t.Context(), oldPair.AccessToken)
+		if err != nil {
+			t.Fatalf("refresh: %v", err)
+		}
+		if got, want := pair, newPair; got != want {
+			t.Fatalf("refresh() = %+v, want %+v", got, want)
+		}
+		if got, want := api.count(routeRefresh), 1; got != want {
+			t.Fatalf("POST /api/refresh requests = %d, want %d", got, want)
+		}
+	})
+
+	// Another client of the same store refreshes while this call is at
+	// the server: the call retries with the stored token, spending nothing.
+	t.Run("OKOtherClientRefreshedDuringCall", func(t *testing.T) {
+		t.Parallel()
+		store := storeWith(oldPair)
+		api := newFakeAPI(t, map[string]http.HandlerFunc{
+			routeData: func(w http.ResponseWriter, r *http.Request) {
+				if bearer(r) == oldPair.AccessToken {
+					store.Save(newPair) // the other client's refresh
+				}
+				userData(newPair.AccessToken)(w, r)
+			},
+			routeRefresh: refreshTo(oldPair.RefreshToken, TokenPair{AccessToken: "access-3", RefreshToken: "refresh-3"}),
+		})
+		var rc refreshCounter
+		got, err := api.client(store, rc.option()).UserDataV2(t.Context())
+		if err != nil {
+			t.Fatalf("UserDataV2: %v", err)
+		}
+		if want := alice; got != want {
+			t.Fatalf("UserDataV2 = %+v, want %+v", got, want)
+		}
+		if got, want := api.count(routeRefresh), 0; got != want {
+			t.Fatalf("POST /api/refresh requests = %d, want %d", got, want)
+		}
+		if got, want := api.bearers(routeData), oldPair.AccessToken+","+newPair.AccessToken; got != want {
+			t.Fatalf("GET /api/user-data-v2 bearers = %q, want %q", got, want)
+		}
+		if got, want := store.Load(), newPair; got != want {
+			t.Fatalf("stored pair = %+v, want %+v", got, want)
+		}
+		if n, _ := rc.get(); n != 0 {
+			t.Fatalf("OnRefresh calls = %d, want 0", n)
+		}
+	})
+}
+
+// TestClientSignedOut checks that calls needing a token that is not stored
+// fail with ErrSignedOut before any request.
+func TestClientSignedOut(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		call func(context.Context, *Client) error
+	}{
+		{"ErrUserDataV2", func(ctx context.Context, c *Client) error { _, err := c.UserDataV2(ctx); return err }},
+		{"ErrUserData", func(ctx context.Context, c *Client) error { _, err := c.UserData(ctx); return err }},
+		{"ErrSessions", func(ctx context.Context, c *Client) error { _, err := c.Sessions(ctx); return err }},
+		{"ErrFiles", func(ctx context.Context, c *Client) error { _, err := c.Files(ctx); return err }},
+		{"ErrFile", func(ctx context.Context, c *Client) error { _, _, err := c.File(ctx, "a.txt"); return err }},
+		{"ErrLogoutOthers", func(ctx context.Context, c *Client) error { return c.LogoutOthers(ctx) }},
+		{"ErrRefresh", func(ctx context.Context, c *Client) error { _, err := c.Refresh(ctx); return err }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			api := newFakeAPI(t, map[string]http.HandlerFunc{
+				routeData:    userData(oldPair.AccessToken),
+				routeRefresh: refreshTo(oldPair.RefreshToken, newPair),
+			})
+			err := tc.call(t.Context(), api.client(nil))
+			if got, want := errors.Is(err, ErrSignedOut), true; got != want {
+				t.Fatalf("errors.Is(err, ErrSignedOut) = %v, want %v (err %v)", got, want, err)
+			}
+			if got, want := api.total(), 0; got != want {
+				t.Fatalf("requests = %d, want %d", got, want)
+			}
+		})
+	}
+
+	// An expired access token and no refresh token: signed out without a
+	// refresh request, and the store is cleared.
+	t.Run("ErrNoRefreshToken", func(t *testing.T) {
+		t.Parallel()
+		api := newFakeAPI(t, map[string]http.HandlerFunc{
+			routeData:    userData(newPair.AccessToken),
+			routeRefresh: refreshTo("", newPair),
+		})
+		store := storeWith(TokenPair{AccessToken: oldPair.AccessToken})
+		_, err := api.client(store).UserDataV2(t.Context())
+		if got, want := errors.Is(err, ErrSignedOut), true; got != want {
+			t.Fatalf("errors.Is(err, ErrSignedOut) = %v, want %v (err %v)", got, want, err)
+		}
+		if got, want := api.count(routeRefresh), 0; got != want {
+			t.Fatalf("POST /api/refresh requests = %d, want %d", got, want)
+		}
+		if got, want := store.Load(), (TokenPair{}); got != want {
+			t.Fatalf("stored pair = %+v, want it cleared", got)
+		}
+	})
+}
+
+// TestClientSharedLock checks WithSharedLock.
+func TestClientSharedLock(t *testing.T) {
+	t.Parallel()
+	t.Run("OKRefreshRunsInsideLock", func(t *testing.T) {
+		t.Parallel()
+		var (
+			locks        atomic.Int32
+			inside       atomic.Bool
+			outsideCalls atomic.Int32 // refresh requests made outside the lock
+		)
+		api := newFakeAPI(t, map[string]http.HandlerFunc{
+			routeData: userData(newPair.AccessToken),
+			routeRefresh: func(w http.ResponseWriter, r *http.Request) {
+				if !inside.Load() {
+					outsideCalls.Add(1)
+				}
+				refreshTo(oldPair.RefreshToken, newPair)(w, r)
+			},
+		})
+		store := storeWith(oldPair)
+		c := api.client(store, WithSharedLock(func(ctx context.Context, fn func()) error {
+			locks.Add(1)
+			inside.Store(true)
+			defer inside.Store(false)
+			fn()
+			return nil
+		}))
+		if _, err := c.UserDataV2(t.Context()); err != nil {
+			t.Fatalf("UserDataV2: %v", err)
+		}
+		if got, want := locks.Load(), int32(1); got != want {
+			t.Fatalf("lock calls = %d, want %d", got, want)
+		}
+		if got, want := api.count(routeRefresh), 1; got != want {
+			t.Fatalf("POST /api/refresh requests = %d, want %d", got, want)
+		}
+		if got, want := outsideCalls.Load(), int32(0); got != want {
+			t.Fatalf("refresh requests outside the lock = %d, want %d", got, want)
+		}
+		if got, want := store.Load(), newPair; got != want {
+			t.Fatalf("stored pair = %+v, want %+v", got, want)
+		}
+	})
+
+	// Another holder of the lock (a tab) refreshed while this client waited
+	// for it: the client adopts those tokens instead of refreshing again.
+	t.Run("OKAdoptsOtherHoldersTokens", func(t *testing.T) {
+		t.Parallel()
+		api := newFakeAPI(t, map[string]http.HandlerFunc{
+			routeData:    userData(newPair.AccessToken),
+			routeRefresh: refreshTo(oldPair.RefreshToken, TokenPair{AccessToken: "access-3", RefreshToken: "refresh-3"}),
+		})
+		store := storeWith(oldPair)
+		var rc refreshCounter
+		c := api.client(store, rc.option(), WithSharedLock(func(ctx context.Context, fn func()) error {
+			store.Save(newPair) // the other tab's refresh, done before we get the lock
+			fn()
+			return nil
+		}))
+		if _, err := c.UserDataV2(t.Context()); err != nil {
+			t.Fatalf("UserDataV2: %v", err)
+		}
+		if got, want := api.count(routeRefresh), 0; got != want {
+			t.Fatalf("POST /api/refresh requests = %d, want %d", got, want)
+		}
+		if got, want := store.Load(), newPair; got != want {
+			t.Fatalf("stored pair = %+v, want %+v", got, want)
+		}
+		if n, _ := rc.get(); n != 0 {
+			t.Fatalf("OnRefresh calls = %d, want 0", n)
+		}
+	})
+
+	t.Run("ErrLockFails", func(t *testing.T) {
+		t.Parallel()
+		errLock := errors.New("lock unavailable")
+		api := newFakeAPI(t, map[string]http.HandlerFunc{
+			routeData:    userData(newPair.AccessToken),
+			routeRefresh: refreshTo(oldPair.RefreshToken, newPair),
+		})
+		store := storeWith(oldPair)
+		var locks atomic.Int32
+		var rc refreshCounter
+		c := api.client(store, rc.option(), WithSharedLock(func(ctx context.Context, fn func()) error {
+			locks.Add(1)
+			return errLock
+		}))
+		_, err := c.UserDataV2(t.Context())
+		if got, want := errors.Is(err, errLock), true; got != want {
+			t.Fatalf("errors.Is(err, errLock) = %v, want %v (err %v)", got, want, err)
+		}
+		if got, want := errors.Is(err, ErrSignedOut), false; got != want {
+			t.Fatalf("errors.Is(err, ErrSignedOut) = %v, want %v", got, want)
+		}
+		if got, want := locks.Load(), int32(1); got != want {
+			t.Fatalf("lock calls = %d, want %d", got, want)
+		}
+		if got, want := api.count(routeRefresh), 0; got != want {
+			t.Fatalf("POST /api/refresh requests = %d, want %d", got, want)
+		}
+		if got, want := api.count(routeData), 1; got != want {
+			t.Fatalf("GET /api/user-data-v2 requests = %d, want %d", got, want)
+		}
+		if got, want := store.Load(), oldPair; got != want {
+			t.Fatalf("stored pair = %+v, want %+v", got, want)
+		}
+		if n, _ := rc.get(); n != 0 {
+			t.Fatalf("OnRefresh calls = %d, want 0", n)
+		}
+	})
+}
+
+// makeJWT returns an unsigned-looking JWT (header.payload.signature, each
+// base64url without padding) carrying claims. Only hasSession reads it.
+func makeJWT(t *testing.T, claims map[string]any) string {
+	t.Helper()
+	enc := func(v any) string {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatalf("encode %v: %v", v, err)
+		}
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	sig := base64.RawURLEncoding.EncodeToString([]byte("not a real signature, 32 bytes.."))
+	return enc(map[string]any{"alg": "HS256", "typ": "JWT"}) + "." + enc(claims) + "." + sig
+}
+
+// tesseraPair is a pair as Tessera's server makes it: both tokens carry the
+// session id. flaskPair is one from Flask-JWT-Extended: no session.
+func tesseraPair(t *testing.T) TokenPair {
+	claims := func(typ, jti string) map[string]any {
+		return map[string]any{"sub": "7", "sid": "5f0c2a9e", "type": typ, "jti": jti, "iat": 1767225600, "exp": 1767226500}
+	}
+	return TokenPair{AccessToken: makeJWT(t, claims("access", "a1")), RefreshToken: makeJWT(t, claims("refresh", "r1"))}
+}
+
+func flaskPair(t *testing.T) TokenPair {
+	claims := func(typ, jti string) map[string]any {
+		return map[string]any{"fresh": false, "sub": "alice", "type": typ, "jti": jti, "iat": 1767225600, "nbf": 1767225600, "exp": 1767226500}
+	}
+	return TokenPair{AccessToken: makeJWT(t, claims("access", "a1")), RefreshToken: makeJWT(t, claims("refresh", "r1"))}
+}
+
+func TestHasSession(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		token string
+		want  bool
+	}{
+		{"OKTesseraAccess", tesseraPair(t).AccessToken, true},
+		{"OKTesseraRefresh", tesseraPair(t).RefreshToken, true},
+		{"ErrFlaskToken", flaskPair(t).AccessToken, false},
+		{"ErrEmptySid", makeJWT(t, map[string]any{"sub": "7", "sid": ""}), false},
+		{"ErrNumericSid", makeJWT(t, map[string]any{"sub": "7", "sid": 5}), false},
+		{"ErrTwoParts", "eyJhbGciOiJIUzI1NiJ9.eyJzaWQiOiJ4In0", false},
+		{"ErrBadBase64", "a.!!!.c", false},
+		{"ErrEmpty", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got, want := hasSession(tc.token), tc.want; got != want {
+				t.Fatalf("hasSession(%q) = %v, want %v", tc.token, got, want)
+			}
+		})
+	}
+}
+
+// TestClientLogout checks Logout: which tokens it sends, that refused ones
+// are no error and that it always clears the store.
+func TestClientLogout(t *testing.T) {
+	t.Parallel()
+	ok := func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, Message{Msg: "Access token successfully revoked"})
+	}
+	revoked := func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusUnauthorized, CodeTokenRevoked, "Token has been revoked")
+	}
+	// answer answers the access token's DELETE with first, the refresh
+	// token's with second.
+	answer := func(pair TokenPair, first, second http.HandlerFunc) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			switch bearer(r) {
+			case pair.AccessToken:
+				first(w, r)
+			case pair.RefreshToken:
+				second(w, r)
+			default:
+				writeError(w, http.StatusUnauthorized, CodeMissingToken, "Missing Authorization Header")
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name        string
+		pair        func(*testing.T) TokenPair
+		first       http.HandlerFunc // the access token's answer
+		second      http.HandlerFunc // the refresh token's answer
+		wantBearers func(TokenPair) string
+		wantStatus  int // of the returned *Error; 0: nil
+	}{
+		{
+			name: "OKSessionTokenSendsAccessOnly", pair: tesseraPair, first: ok, second: ok,
+			wantBearers: func(p TokenPair) string { return p.AccessToken },
+		},
+		{
+			name: "OKFlaskTokensSendBoth", pair: flaskPair, first: ok, second: ok,
+			wantBearers: func(p TokenPair) string { return p.AccessToken + "," + p.RefreshToken },
+		},
+		{
+			name: "OKDeadSessionIsNoError", pair: tesseraPair, first: revoked, second: revoked,
+			wantBearers: func(p TokenPair) string { return p.AccessToken + "," + p.RefreshToken },
+		},
+		{
+			name: "OKExpiredAccessSendsRefresh", pair: tesseraPair,
+			first:       func(w http.ResponseWriter, r *http.Request) { writeExpired(w) },
+			second:      ok,
+			wantBearers: func(p TokenPair) string { return p.AccessToken + "," + p.RefreshToken },
+		},
+		{
+			name: "OKFlask422WithoutCode", pair: flaskPair,
+			first: func(w http.ResponseWriter, r *http.Request) {
+				writeJSON(w, http.StatusUnprocessableEntity, Message{Msg: "Signature verification failed"})
+			},
+			second:      ok,
+			wantBearers: func(p TokenPair) string { return p.AccessToken + "," + p.RefreshToken },
+		},
+		{
+			name: "ErrServerError", pair: tesseraPair,
+			first: func(w http.ResponseWriter, r *http.Request) {
+				writeError(w, http.StatusInternalServerError, CodeInternal, "Internal Server Error")
+			},
+			second:      revoked,
+			wantBearers: func(p TokenPair) string { return p.AccessToken + "," + p.RefreshToken },
+			wantStatus:  http.StatusInternalServerError,
+		},
+		{
+			name: "ErrServerErrorOnRefreshToken", pair: flaskPair, first: ok,
+			second: func(w http.ResponseWriter, r *http.Request) {
+				writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "Service Unavailable")
+			},
+			wantBearers: func(p TokenPair) string { return p.AccessToken + "," + p.RefreshToken },
+			wantStatus:  http.StatusServiceUnavailable,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			pair := tc.pair(t)
+			api := newFakeAPI(t, map[string]http.HandlerFunc{
+				routeLogout:  answer(pair, tc.first, tc.second),
+				routeRefresh: refreshTo(pair.RefreshToken, newPair),
+			})
+			store := storeWith(pair)
+			err := api.client(store).Logout(t.Context())
+			if tc.wantStatus == 0 {
+				if err != nil {
+					t.Fatalf("Logout: %v", err)
+				}
+			} else {
+				var e *Error
+				if !errors.As(err, &e) {
+					t.Fatalf("err = %v, want an *Error", err)
+				}
+				if got, want := e.Status, tc.wantStatus; got != want {
+					t.Fatalf("Status = %d, want %d", got, want)
+				}
+			}
+			if got, want := api.bearers(routeLogout), tc.wantBearers(pair); got != want {
+				t.Fatalf("DELETE /api/logout bearers = %q, want %q", got, want)
+			}
+			if got, want := api.count(routeRefresh), 0; got != want {
+				t.Fatalf("POST /api/refresh requests = %d, want %d (Logout never refreshes)", got, want)
+			}
+			if got, want := store.Load(), (TokenPair{}); got != want {
+				t.Fatalf("stored pair = %+v, want it cleared", got)
+			}
+		})
+	}
+
+	t.Run("OKNothingStored", func(t *testing.T) {
+		t.Parallel()
+		api := newFakeAPI(t, map[string]http.HandlerFunc{routeLogout: ok})
+		if err := api.client(nil).Logout(t.Context()); err != nil {
+			t.Fatalf("Logout: %v", err)
+		}
+		if got, want := api.total(), 0; got != want {
+			t.Fatalf("requests = %d, want %d", got, want)
+		}
+	})
+
+	// A refresh in flight when Logout runs must not save its pair after
+	// Logout cleared the store. The refresh is held in the server until
+	// Logout's DELETE has been answered and its body closed, then released.
+	t.Run("OKWaitsForRefreshInFlight", func(t *testing.T) {
+		t.Parallel()
+		pair := tesseraPair(t)
+		refreshIn, release := make(chan struct{}), make(chan struct{})
+		api := newFakeAPI(t, map[string]http.HandlerFunc{
+			routeData: userData(newPair.AccessToken),
+			routeRefresh: func(w http.ResponseWriter, r *http.Request) {
+				close(refreshIn)
+				if !await(release) {
+					writeError(w, http.StatusInternalServerError, CodeInternal, "never released")
+					return
+				}
+				refreshTo(pair.RefreshToken, newPair)(w, r)
+			},
+			routeLogout: answer(pair, ok, ok),
+		})
+		logoutRead := make(chan struct{})
+		hc := &http.Client{Transport: &notifyClose{next: api.srv.Client().Transport, path: "/api/logout", closed: logoutRead}}
+		store := storeWith(pair)
+		c := api.client(store, WithHTTPClient(hc))
+
+		callErr := make(chan error, 1)
+		go func() { _, err := c.UserDataV2(t.Context()); callErr <- err }()
+		if !await(refreshIn) {
+			t.Fatal("the refresh never reached the server")
+		}
+		logoutErr := make(chan error, 1)
+		go func() { logoutErr <- c.Logout(context.Background()) }()
+		if !await(logoutRead) {
+			t.Fatal("Logout's DELETE never completed")
+		}
+		close(release)
+		if err := <-callErr; err != nil {
+			t.Fatalf("UserDataV2: %v", err)
+		}
+		if err := <-logoutErr; err != nil {
+			t.Fatalf("Logout: %v", err)
+		}
+		if got, want := store.Load(), (TokenPair{}); got != want {
+			t.Fatalf("stored pair = %+v, want it cleared (the refresh saved after Logout)", got)
+		}
+	})
+}
+
+// notifyClose is a RoundTripper that closes closed once the body of the
+// first answer to a request for path has been closed by the client.
+type notifyClose struct {
+	next   http.RoundTripper
+	path   string
+	closed chan struct{}
+	once   sync.Once
+}
+
+func (n *notifyClose) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := n.next.RoundTrip(r)
+	if err != nil || r.URL.Path != n.path {
+		return resp, err
+	}
+	resp.Body = &closeNotifier{ReadCloser: resp.Body, done: func() { n.once.Do(func() { close(n.closed) }) }}
+	return resp, nil
+}
+
+type closeNotifier struct {
+	io.ReadCloser
+	done func()
+}
+
+func (c *closeNotifier) Close() error {
+	err := c.ReadCloser.Close()
+	c.done()
+	return err
+}
