@@ -3,8 +3,11 @@ GO     ?= go
 BIN    ?= bin/tessera
 # Brotli quality of app.wasm.br: 9 builds in seconds; `make build` uses 11.
 BROTLI ?= 9
+# staticcheck, pinned; `make tools` installs it (CI does).
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK ?= $(shell $(GO) env GOPATH)/bin/staticcheck
 
-.PHONY: run build wasm test test-wasm lint bench clean
+.PHONY: run build wasm test test-wasm lint tools bench clean
 
 ## run: build the browser app, then start the server on localhost:8080
 run: wasm
@@ -15,14 +18,14 @@ build:
 	$(MAKE) wasm BROTLI=11
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./backend/cmd/tessera
 
-## wasm: web/app.wasm and its .br and .gz copies (rebuilt only on change)
+## wasm: web/static/app.wasm and its .br and .gz copies (rebuilt only on change)
 wasm:
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o web/app.wasm.new ./app
-	@if cmp -s web/app.wasm.new web/app.wasm; then rm web/app.wasm.new; else mv web/app.wasm.new web/app.wasm; fi
-	@$(MAKE) --no-print-directory web/app.wasm.br
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o web/static/app.wasm.new ./app
+	@if cmp -s web/static/app.wasm.new web/static/app.wasm; then rm web/static/app.wasm.new; else mv web/static/app.wasm.new web/static/app.wasm; fi
+	@$(MAKE) --no-print-directory web/static/app.wasm.br
 
-web/app.wasm.br web/app.wasm.gz: web/app.wasm
-	$(GO) run ./app/internal/wasmpack -brotli $(BROTLI) web/app.wasm
+web/static/app.wasm.br web/static/app.wasm.gz: web/static/app.wasm
+	$(GO) run ./app/internal/wasmpack -brotli $(BROTLI) web/static/app.wasm
 
 ## test: gofmt check, go vet, the wasm build, every test with the race detector,
 ## and the browser-only code (the cross-tab lock) under Node.js
@@ -38,15 +41,24 @@ test-wasm:
 	elif [ "$$CI" = true ]; then echo "test-wasm: Node.js is needed under CI"; exit 1; \
 	else echo "test-wasm: skipped, Node.js not found"; fi
 
-lint:
+## lint: gofmt, go.mod tidy, go vet and staticcheck (host and wasm)
+lint: tools
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	@$(GO) mod tidy -diff || { echo "go.mod or go.sum is not tidy: run go mod tidy"; exit 1; }
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./app/... ./shared/...
+	$(STATICCHECK) ./...
+	GOOS=js GOARCH=wasm $(STATICCHECK) ./app/... ./shared/...
+
+## tools: install staticcheck at the pinned version unless it is there
+tools:
+	@$(STATICCHECK) -version 2>/dev/null | grep -qF '($(STATICCHECK_VERSION:v%=%))' || \
+	  $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 ## bench: the benchmarks (authenticated request path, login, store)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./backend/...
 
 clean:
-	rm -rf bin web/app.wasm web/app.wasm.br web/app.wasm.gz web/app.wasm.new
+	rm -rf bin web/static/app.wasm web/static/app.wasm.br web/static/app.wasm.gz web/static/app.wasm.new

@@ -1,7 +1,7 @@
 // Package web holds the browser app's static files, embedded in the server
-// binary: the icons and stylesheet kept in this folder, and the build
-// outputs app.wasm, app.wasm.br and app.wasm.gz when `make wasm` made them
-// before the server was built.
+// binary: the folder static/ only, which holds the icons and stylesheet and
+// the build outputs app.wasm, app.wasm.br and app.wasm.gz when `make wasm`
+// made them before the server was built.
 package web
 
 import (
@@ -15,7 +15,7 @@ import (
 	"strings"
 )
 
-//go:embed *
+//go:embed static
 var files embed.FS
 
 // Assets serves /web/ from the embedded files, and app.wasm precompressed.
@@ -26,7 +26,13 @@ type Assets struct {
 }
 
 // New returns the embedded assets.
-func New() *Assets { return newAssets(files) }
+func New() *Assets {
+	static, err := fs.Sub(files, "static")
+	if err != nil {
+		panic(err) // "static" is a valid name: cannot happen
+	}
+	return newAssets(static)
+}
 
 func newAssets(fsys fs.FS) *Assets {
 	a := &Assets{fsys: fsys, wasm: map[string][]byte{}}
@@ -52,7 +58,7 @@ func (a *Assets) Version() string { return a.version }
 // WasmSize is the uncompressed size of app.wasm, for the loader's progress.
 func (a *Assets) WasmSize() int { return len(a.wasm[""]) }
 
-// ServeHTTP serves GET and HEAD /web/NAME. Directories, Go sources and
+// ServeHTTP serves GET and HEAD /web/NAME. Directories, dotfiles and
 // missing names are 404.
 func (a *Assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimPrefix(r.URL.Path, "/web/")
@@ -65,7 +71,7 @@ func (a *Assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.serveWasm(w, r)
 		return
 	}
-	if !fs.ValidPath(name) || path.Ext(name) == ".go" || strings.HasPrefix(path.Base(name), ".") || strings.HasPrefix(name, "app.wasm") {
+	if !fs.ValidPath(name) || strings.HasPrefix(path.Base(name), ".") || strings.HasPrefix(name, "app.wasm") {
 		http.NotFound(w, r)
 		return
 	}

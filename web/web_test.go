@@ -1,8 +1,10 @@
 package web
 
 import (
+	"io/fs"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 	"testing/fstest"
 )
@@ -14,7 +16,7 @@ func TestServeWasm(t *testing.T) {
 		"app.wasm.br": {Data: br},
 		"app.wasm.gz": {Data: gz},
 		"app.css":     {Data: []byte("body{}")},
-		"web.go":      {Data: []byte("package web")},
+		".hidden":     {Data: []byte("x")},
 		"sub/x.png":   {Data: []byte("png")},
 	})
 	if a.Version() == "" || a.WasmSize() != len(raw) || !a.HasWasm() {
@@ -71,7 +73,7 @@ func TestServeWasm(t *testing.T) {
 			t.Fatalf("got %d %q %v", w.Code, w.Body, w.Header())
 		}
 	})
-	for _, path := range []string{"/web/web.go", "/web/sub", "/web/", "/web/app.wasm.br", "/web/missing.css", "/web/../web.go"} {
+	for _, path := range []string{"/web/.hidden", "/web/sub", "/web/", "/web/app.wasm.br", "/web/missing.css", "/web/../web.go"} {
 		t.Run("ErrNotFound"+path, func(t *testing.T) {
 			r := httptest.NewRequest("GET", "/", nil)
 			r.URL.Path = path
@@ -97,4 +99,35 @@ func TestServeWasm(t *testing.T) {
 			t.Fatalf("got %d, HasWasm %v", w.Code, empty.HasWasm())
 		}
 	})
+}
+
+// TestEmbedsStaticOnly: the binary carries web/static and nothing else of
+// this folder, such as its Go sources.
+func TestEmbedsStaticOnly(t *testing.T) {
+	a := New()
+	for path, want := range map[string]int{
+		"/web/app.css":        200,
+		"/web/icon.svg":       200,
+		"/web/web.go":         404,
+		"/web/web_test.go":    404,
+		"/web/static/app.css": 404,
+	} {
+		w := httptest.NewRecorder()
+		a.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+		if got := w.Code; got != want {
+			t.Errorf("GET %s = %d, want %d", path, got, want)
+		}
+	}
+	err := fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p != "." && p != "static" && !strings.HasPrefix(p, "static/") {
+			t.Errorf("embedded %s, outside static/", p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
