@@ -7,7 +7,7 @@ BROTLI ?= 9
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK ?= $(shell $(GO) env GOPATH)/bin/staticcheck
 
-.PHONY: run build wasm test test-wasm lint tools bench clean
+.PHONY: run build wasm test test-wasm lint lint-host lint-wasm wasm-checked tools bench clean
 
 ## run: build the browser app, then start the server on localhost:8080
 run: wasm
@@ -27,11 +27,18 @@ wasm:
 web/static/app.wasm.br web/static/app.wasm.gz: web/static/app.wasm
 	$(GO) run ./app/internal/wasmpack -brotli $(BROTLI) web/static/app.wasm
 
-## test: gofmt check, go vet, the wasm build, every test with the race detector,
-## and the browser-only code (the cross-tab lock) under Node.js
-test: lint wasm
+## test: the lint checks, the wasm build, every test with the race detector,
+## and the browser-only code (the cross-tab lock) under Node.js.
+# The host checks run with -race (LINTFLAGS) so that they share the build
+# cache with the tests, and beside the wasm side (-j2): on a fresh machine
+# the host, race and wasm builds are most of the time.
+test:
+	@$(MAKE) --no-print-directory -j2 -Otarget lint-host wasm-checked LINTFLAGS=-race
 	$(GO) test -race -count=1 ./...
 	@$(MAKE) --no-print-directory test-wasm
+
+wasm-checked: lint-wasm
+	@$(MAKE) --no-print-directory wasm
 
 # The wasm-only tests run under Node.js through Go's go_js_wasm_exec.
 test-wasm:
@@ -42,13 +49,17 @@ test-wasm:
 	else echo "test-wasm: skipped, Node.js not found"; fi
 
 ## lint: gofmt, go.mod tidy, go vet and staticcheck (host and wasm)
-lint: tools
+lint: lint-host lint-wasm
+
+lint-host: tools
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	@$(GO) mod tidy -diff || { echo "go.mod or go.sum is not tidy: run go mod tidy"; exit 1; }
-	$(GO) vet ./...
+	$(GO) vet $(LINTFLAGS) ./...
+	GOFLAGS="$(LINTFLAGS)" $(STATICCHECK) ./...
+
+lint-wasm: tools
 	GOOS=js GOARCH=wasm $(GO) vet ./app/... ./shared/...
-	$(STATICCHECK) ./...
 	GOOS=js GOARCH=wasm $(STATICCHECK) ./app/... ./shared/...
 
 ## tools: install staticcheck at the pinned version unless it is there

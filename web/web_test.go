@@ -10,6 +10,7 @@ import (
 )
 
 func TestServeWasm(t *testing.T) {
+	t.Parallel()
 	raw, br, gz := []byte("\x00asm raw bytes, long enough"), []byte("br-bytes"), []byte("gzip-bytes!")
 	a := newAssets(fstest.MapFS{
 		"app.wasm":    {Data: raw},
@@ -104,6 +105,7 @@ func TestServeWasm(t *testing.T) {
 // TestEmbedsStaticOnly: the binary carries web/static and nothing else of
 // this folder, such as its Go sources.
 func TestEmbedsStaticOnly(t *testing.T) {
+	t.Parallel()
 	a := New()
 	for path, want := range map[string]int{
 		"/web/app.css":        200,

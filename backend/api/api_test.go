@@ -14,6 +14,7 @@ import (
 // TestRegister covers each register rule, in the contract's order, in both
 // body forms.
 func TestRegister(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		e.register("taken", "secret")
 		e.register("cafe\u0301", "secret") // stored as NFC "caf\u00e9"
@@ -74,6 +75,7 @@ func TestRegister(t *testing.T) {
 // TestLogin checks that a wrong name and a wrong password get the same
 // answer, in both body forms.
 func TestLogin(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		e.register("apple", "mango")
 		const bad = "Incorrect password or username"
@@ -114,6 +116,7 @@ func TestLogin(t *testing.T) {
 // refresh → logout → revoked as a seed client (envelope bodies, ?jwt=) and
 // as a plain-JSON client (Authorization header).
 func TestSessionFlow(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		for _, client := range []struct {
 			name     string
@@ -194,6 +197,7 @@ func TestSessionFlow(t *testing.T) {
 // TestBadInput sends bodies and headers no client should send: every one
 // gets a JSON 4xx and none writes a row.
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		big := `{"username":"` + strings.Repeat("a", 70<<10) + `","password":"secret"}`
 		tests := []struct {
@@ -253,6 +257,7 @@ func TestBadInput(t *testing.T) {
 
 // TestRouting checks JSON 404/405 and the health check.
 func TestRouting(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		checkMsg(t, e.do(req{method: "GET", path: "/api/nope"}), 404, "Not Found", shared.CodeNotFound)
 		checkMsg(t, e.do(req{method: "GET", path: "/nope"}), 404, "Not Found", shared.CodeNotFound)
@@ -276,6 +281,7 @@ func TestRouting(t *testing.T) {
 
 // TestCORS checks the headers on answers and preflights.
 func TestCORS(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		t.Run("OKNoOrigin", func(t *testing.T) {
 			w := e.do(req{method: "GET", path: "/api/healthz"})
@@ -326,6 +332,7 @@ func TestCORS(t *testing.T) {
 // TestConcurrentRegister races 100 registrations of one name through a real
 // listener: exactly one wins.
 func TestConcurrentRegister(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		const n = 100
 		count := e.race(t, n, func(url string) *http.Request {

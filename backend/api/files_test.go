@@ -15,6 +15,7 @@ import (
 
 // TestFiles serves files to token holders and nothing outside FILES_DIR.
 func TestFiles(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		e.register("apple", "mango")
 		tok := e.login("apple", "mango").AccessToken

@@ -42,6 +42,7 @@ func flaskJWT(t *testing.T) func(args ...string) (string, error) {
 // TestFlaskJWTExtendedCrossover: tokens made by Flask-JWT-Extended work
 // here, and Tessera's tokens pass Flask-JWT-Extended's @jwt_required.
 func TestFlaskJWTExtendedCrossover(t *testing.T) {
+	t.Parallel()
 	run := flaskJWT(t)
 	e := newEnv(t, store.SQLite)
 	// The library stamps and checks tokens with the real clock: so does the

@@ -12,6 +12,7 @@ import (
 // TestLogsHoldNoToken: a token sent in ?jwt= (good, broken or on an unknown
 // route) never reaches a log line, while the request itself is logged.
 func TestLogsHoldNoToken(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, store.SQLite)
 	var logs testlog.Buffer
 	e.srv.Logger = slog.New(slog.NewJSONHandler(&logs, nil))

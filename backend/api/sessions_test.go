@@ -49,6 +49,7 @@ func (e *env) sessions(t testing.TB, access string) []shared.SessionInfo {
 }
 
 func TestLogoutScopes(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		e.register("apple", "mango")
 		e.register("pear", "mango")
@@ -98,6 +99,7 @@ func TestLogoutScopes(t *testing.T) {
 }
 
 func TestRotation(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		e.register("apple", "mango")
 		t.Run("OKGraceThenReuseEndsSession", func(t *testing.T) {
@@ -148,6 +150,7 @@ func TestRotation(t *testing.T) {
 // TestConcurrentRefresh: refreshes racing with one refresh token never
 // answer 500 and never end the session.
 func TestConcurrentRefresh(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		e.register("apple", "mango")
 		srv := httptest.NewServer(e.handler)
@@ -220,6 +223,7 @@ func TestConcurrentRefresh(t *testing.T) {
 }
 
 func TestSessionManagement(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		e.register("apple", "mango")
 		e.register("pear", "mango")
@@ -263,6 +267,7 @@ func TestSessionManagement(t *testing.T) {
 }
 
 func TestPasswordChange(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		e.register("apple", "mango")
 		e.register("pear", "mango")
@@ -296,6 +301,7 @@ func TestPasswordChange(t *testing.T) {
 }
 
 func TestSessionLifetime(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		e.register("apple", "mango")
 		p := e.login("apple", "mango")
@@ -320,6 +326,7 @@ func TestSessionLifetime(t *testing.T) {
 }
 
 func TestRotationOff(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "sqlite")
 	e.srv.Rotation = false
 	e.handler = e.srv.Handler()
@@ -342,6 +349,7 @@ func TestRotationOff(t *testing.T) {
 // "sid"): revoked one by one, swept by a password change or a global
 // logout, and exchanged for a session only once.
 func TestTokensWithoutSession(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		e.register("apple", "mango")
 		flask := func(typ string, ttl time.Duration) string {
@@ -383,6 +391,7 @@ func TestTokensWithoutSession(t *testing.T) {
 
 // TestOddInputNeverFails500: inputs that reach the database as text.
 func TestOddInputNeverFails500(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		e.register("apple", "mango")
 		checkMsg(t, e.do(req{method: "POST", path: "/api/login", body: `{"username":"ab\u0000c","password":"secret1"}`}), 401, "Incorrect password or username", shared.CodeBadCredentials)

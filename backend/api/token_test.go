@@ -102,6 +102,7 @@ func with(m map[string]any, key string, v any) map[string]any {
 // TestTokenErrors walks every row of the contract's token-error table, in
 // the contract's order of checks.
 func TestTokenErrors(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		e.register("apple", "mango")
 		pair := e.login("apple", "mango")
@@ -209,6 +210,7 @@ func tamper(t testing.TB, tok string) string {
 // Flask-JWT-Extended builds it is accepted, and Tessera's tokens carry
 // exactly Flask-JWT-Extended's header and claim set.
 func TestFlaskTokens(t *testing.T) {
+	t.Parallel()
 	forEachDB(t, func(t *testing.T, e *env) {
 		e.register("apple", "mango")
 		now := e.clock.Now()

@@ -11,6 +11,7 @@ import (
 )
 
 func TestHasher(t *testing.T) {
+	t.Parallel()
 	if _, err := auth.NewHasher(3); err == nil {
 		t.Fatal("cost 3 accepted")
 	}
@@ -46,6 +47,7 @@ func TestHasher(t *testing.T) {
 }
 
 func TestTokens(t *testing.T) {
+	t.Parallel()
 	if _, err := auth.NewTokens([]byte("short"), time.Minute, time.Hour); err == nil {
 		t.Fatal("a 5-byte secret was accepted")
 	}

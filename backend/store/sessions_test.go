@@ -103,6 +103,7 @@ func checkSession(tb testing.TB, got, want *backend.Session) {
 }
 
 func TestSessionByID(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	east := time.FixedZone("east", 9*3600)
 	storetest.ForEach(t, func(t *testing.T, kind store.Kind) {
@@ -180,6 +181,7 @@ func TestSessionByID(t *testing.T) {
 }
 
 func TestListSessions(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := clock
 	storetest.ForEach(t, func(t *testing.T, kind store.Kind) {
@@ -247,6 +249,7 @@ func TestListSessions(t *testing.T) {
 }
 
 func TestRevokeSessions(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := clock
 	earlier := now.Add(-time.Hour)
@@ -385,6 +388,7 @@ func TestRevokeSessions(t *testing.T) {
 }
 
 func TestRotateRefresh(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := clock
 	// rotate presents jti to session id at at and checks the outcome.
@@ -623,6 +627,7 @@ func checkRotatedOnce(t *testing.T, db *store.DB, res []rotateResult, id string,
 }
 
 func TestRotateRefreshConcurrent(t *testing.T) {
+	t.Parallel()
 	storetest.ForEach(t, func(t *testing.T, kind store.Kind) {
 		t.Run("OneSession", func(t *testing.T) {
 			db := storetest.Open(t, kind)
@@ -645,6 +650,7 @@ func TestRotateRefreshConcurrent(t *testing.T) {
 }
 
 func TestSetPassword(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.ForEach(t, func(t *testing.T, kind store.Kind) {
 		t.Run("OK", func(t *testing.T) {
@@ -688,6 +694,7 @@ func TestSetPassword(t *testing.T) {
 }
 
 func TestPurgeSessions(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := clock
 	idleBefore := now.Add(-24 * time.Hour)
@@ -758,6 +765,7 @@ func TestPurgeSessions(t *testing.T) {
 }
 
 func TestDeleteUserCascades(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.ForEach(t, func(t *testing.T, kind store.Kind) {
 		db := storetest.Open(t, kind)
@@ -816,6 +824,7 @@ func TestDeleteUserCascades(t *testing.T) {
 // TestCreateSessionGuard: a sign-in that checked the old password cannot
 // open a session once the password has changed.
 func TestCreateSessionGuard(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.ForEach(t, func(t *testing.T, kind store.Kind) {
 		db := storetest.Open(t, kind)

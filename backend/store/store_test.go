@@ -21,6 +21,7 @@ var clock = time.Date(2024, 5, 6, 7, 8, 9, 123456000, time.UTC)
 func fixedNow() time.Time { return clock }
 
 func TestParseDSN(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		dsn      string
@@ -65,6 +66,7 @@ func TestParseDSN(t *testing.T) {
 }
 
 func TestOpen(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	t.Run("ErrBadDSN", func(t *testing.T) {
 		if db, err := store.Open(ctx, "garbage"); err == nil {
@@ -177,6 +179,7 @@ func TestOpen(t *testing.T) {
 }
 
 func TestCreateUser(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.ForEach(t, func(t *testing.T, kind store.Kind) {
 		t.Run("OK", func(t *testing.T) {
@@ -310,6 +313,7 @@ func TestCreateUser(t *testing.T) {
 }
 
 func TestUserByName(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.ForEach(t, func(t *testing.T, kind store.Kind) {
 		t.Run("OK", func(t *testing.T) {
@@ -350,6 +354,7 @@ func TestUserByName(t *testing.T) {
 }
 
 func TestBlocklist(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	exp := time.Now().Add(time.Hour)
 	storetest.ForEach(t, func(t *testing.T, kind store.Kind) {
@@ -442,6 +447,7 @@ func countBlocked(tb testing.TB, db *store.DB, jti string) int64 {
 }
 
 func TestPurgeExpired(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := clock
 	// Zones east and west of UTC check that times are compared as instants.
@@ -522,6 +528,7 @@ func TestPurgeExpired(t *testing.T) {
 }
 
 func TestPing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.ForEach(t, func(t *testing.T, kind store.Kind) {
 		t.Run("OK", func(t *testing.T) {

@@ -188,6 +188,7 @@ func waitCountAbove(s *testServer, path string, from int) int {
 // TestBrowserSessions drives the app's session handling in headless
 // Chromium against the real server.
 func TestBrowserSessions(t *testing.T) {
+	t.Parallel()
 	exe := requireBrowser(t)
 	s, warnings := runRealClockMain(t, map[string]string{"ACCESS_TOKEN_TTL": accessTTL.String()})
 	shots := screenshotDir(t)

@@ -103,27 +103,19 @@ func runRealClockMain(t *testing.T, env map[string]string) (*testServer, *testlo
 		"BCRYPT_COST": "4",
 	}
 	maps.Copy(vars, env)
-	cfg, err := LoadConfig(func(k string) string { return vars[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
 	warnings := &testlog.Buffer{}
 	log := &countingHandler{
 		Handler: warnOnly{slog.NewTextHandler(warnings, nil)},
 		paths:   map[string]int{},
 	}
-	m := &Main{Config: cfg, Logger: slog.New(log)}
-	if err := m.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	// Registered before runMain's cleanup, so it runs after the server
+	// closed and sees everything it logged.
 	t.Cleanup(func() {
-		if err := m.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
 		if s := warnings.String(); s != "" {
 			t.Logf("server warnings and errors:\n%s", s)
 		}
 	})
+	m := runMain(t, vars, log, nil)
 	return &testServer{Main: m, log: log, url: "http://" + m.Addr()}, warnings
 }
 
@@ -433,6 +425,7 @@ func startBrowser(t *testing.T, exe string) context.Context {
 
 // TestBrowser drives the app in headless Chromium against the real server.
 func TestBrowser(t *testing.T) {
+	t.Parallel()
 	exe := requireBrowser(t)
 	s := mustRunRealClockMain(t, map[string]string{"ACCESS_TOKEN_TTL": accessTTL.String()})
 	const pngW, pngH = 96, 64

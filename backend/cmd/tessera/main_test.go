@@ -7,6 +7,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,28 +70,38 @@ func mustRunMain(t *testing.T, kind store.Kind, env map[string]string) *testServ
 	if kind == store.Postgres {
 		vars["DATABASE_URL"] = storetest.DSN(t, kind)
 	}
-	for k, v := range env {
-		vars[k] = v
-	}
+	maps.Copy(vars, env)
+	log := &countingHandler{Handler: slog.NewTextHandler(io.Discard, nil), paths: map[string]int{}}
+	clock := testclock.New()
+	m := runMain(t, vars, log, clock.Now)
+	return &testServer{Main: m, clock: clock, log: log, url: "http://" + m.Addr()}
+}
+
+// runMain runs a Main configured by vars, logging to h, on the clock now
+// (nil: the real one), and closes it when t ends.
+func runMain(t *testing.T, vars map[string]string, h slog.Handler, now func() time.Time) *Main {
+	t.Helper()
 	cfg, err := LoadConfig(func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := &countingHandler{Handler: slog.NewTextHandler(io.Discard, nil), paths: map[string]int{}}
-	clock := testclock.New()
-	m := &Main{Config: cfg, Logger: slog.New(log), Now: clock.Now}
+	m := &Main{Config: cfg, Logger: slog.New(h), Now: now}
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		// A connection the test's clients opened but never used would hold
+		// Shutdown for 5 s: it waits that long for a first request.
+		http.DefaultTransport.(*http.Transport).CloseIdleConnections()
 		if err := m.Close(); err != nil {
 			t.Errorf("close: %v", err)
 		}
 	})
-	return &testServer{Main: m, clock: clock, log: log, url: "http://" + m.Addr()}
+	return m
 }
 
 func TestLoadConfig(t *testing.T) {
+	t.Parallel()
 	t.Run("OKDefaults", func(t *testing.T) {
 		c, err := LoadConfig(func(string) string { return "" })
 		if err != nil {
@@ -138,6 +150,7 @@ func TestLoadConfig(t *testing.T) {
 }
 
 func TestSecret(t *testing.T) {
+	t.Parallel()
 	t.Run("OKGeneratedKeptPrivate", func(t *testing.T) {
 		dir := t.TempDir()
 		c := Config{DataDir: dir}
@@ -202,6 +215,7 @@ func TestSecret(t *testing.T) {
 // TestTokensSurviveRestart: a token issued before a restart is valid after
 // it, because the generated secret is kept in DATA_DIR.
 func TestTokensSurviveRestart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s1 := mustRunMain(t, store.SQLite, map[string]string{"DATA_DIR": dir})
 	ctx := context.Background()
@@ -224,6 +238,7 @@ func TestTokensSurviveRestart(t *testing.T) {
 
 // TestClient drives the real server through the typed client.
 func TestClient(t *testing.T) {
+	t.Parallel()
 	storetest.ForEach(t, func(t *testing.T, kind store.Kind) {
 		ctx := context.Background()
 		cr := shared.Credentials{Username: "apple", Password: "mango"}
