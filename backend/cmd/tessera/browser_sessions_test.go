@@ -20,6 +20,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"tessera/internal/testlog"
 	"tessera/shared"
 )
 
@@ -190,11 +191,17 @@ func waitCountAbove(s *testServer, path string, from int) int {
 func TestBrowserSessions(t *testing.T) {
 	t.Parallel()
 	exe := requireBrowser(t)
-	s, warnings := runRealClockMain(t, map[string]string{"ACCESS_TOKEN_TTL": accessTTL.String()})
 	shots := screenshotDir(t)
 	browserCtx := startBrowser(t, exe)
 
-	register := func(t *testing.T, user, password string) {
+	// Each subtest has a server of its own, whose request counts and
+	// warnings are its own, so that they run side by side in one browser
+	// (each in browser contexts of its own).
+	start := func(t *testing.T) (*testServer, *testlog.Buffer) {
+		t.Helper()
+		return runRealClockMain(t, map[string]string{"ACCESS_TOKEN_TTL": accessTTL.String()})
+	}
+	register := func(t *testing.T, s *testServer, user, password string) {
 		t.Helper()
 		if err := shared.NewClient(s.url, nil).Register(t.Context(), shared.Credentials{Username: user, Password: password}); err != nil {
 			t.Fatal(err)
@@ -208,8 +215,10 @@ func TestBrowserSessions(t *testing.T) {
 	// server see a retired token again: within the grace window a second
 	// refresh, after it the end of the session.
 	t.Run("OKTabsShareOneRefresh", func(t *testing.T) {
+		t.Parallel()
+		s, warnings := start(t)
 		const user, password = "two-tabs", "one shared lock"
-		register(t, user, password)
+		register(t, s, user, password)
 		gate := newRefreshGate(t, s.url)
 
 		tab1 := newTab(t, browserCtx, shots)
@@ -340,8 +349,10 @@ func TestBrowserSessions(t *testing.T) {
 	// signs out everywhere else: profile B, on its next page, is sent to
 	// sign in with the reason, and its other tab follows.
 	t.Run("OKSignOutOthers", func(t *testing.T) {
+		t.Parallel()
+		s, _ := start(t)
 		const user, password = "far-and-wide", "sign out the rest"
-		register(t, user, password)
+		register(t, s, user, password)
 		program := shared.NewClient(s.url, nil)
 		if _, err := program.Login(t.Context(), shared.Credentials{Username: user, Password: password}); err != nil {
 			t.Fatal(err)
