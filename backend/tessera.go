@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -25,10 +27,12 @@ type User struct {
 
 // Error is an error the API can show to a client: Code is one of the
 // shared.Code* names, Msg the text clients see. The api package maps codes to
-// HTTP statuses in one table.
+// HTTP statuses in one table. RetryAfter, when set, tells the client when to
+// try again (throttling, an outage).
 type Error struct {
-	Code string
-	Msg  string
+	Code       string
+	Msg        string
+	RetryAfter time.Duration
 }
 
 // Error implements error.
@@ -101,6 +105,43 @@ type UserStore interface {
 	// RevokeTokensWithoutSession revokes, as of now, the user's tokens that
 	// carry no session (see User.TokensValidAfter).
 	RevokeTokensWithoutSession(ctx context.Context, userID int64) error
+	// Rehash replaces the user's password hash with newHash only while it
+	// still is oldHash (a new hash of the same password, at another cost:
+	// no token is revoked). It reports whether it did.
+	Rehash(ctx context.Context, userID int64, oldHash, newHash string) (bool, error)
+	// ListUsers returns every user, by id.
+	ListUsers(ctx context.Context) ([]User, error)
+	// DeleteUser deletes the user named name, with its sessions, and
+	// returns it; an unknown name is an error wrapping ErrNotFound.
+	DeleteUser(ctx context.Context, name string) (*User, error)
+	// CommonHashCost returns the bcrypt cost most stored password hashes
+	// have, or 0 when there are none.
+	CommonHashCost(ctx context.Context) (int, error)
+}
+
+// ThrottleStore keeps the counters of the API's limits in the database,
+// shared by every server on it. Keys name what is counted; times are the
+// store's clock.
+type ThrottleStore interface {
+	// TakeToken takes cost from the token bucket key of rate r (it holds
+	// at most r.N and gains r.N every r.Per; a new bucket is full) and
+	// returns 0; when the bucket holds less than cost it takes nothing and
+	// returns how long until it holds enough. A cost of 0 only looks.
+	TakeToken(ctx context.Context, key string, r Rate, cost float64) (time.Duration, error)
+	// Backoff returns how long key is still backed off, 0 when it is not.
+	Backoff(ctx context.Context, key string) (time.Duration, error)
+	// AddFailure counts a failure of key and returns the backoff key has
+	// now: none for the first free failures, then base, doubling with each
+	// further failure, up to max. Failures are forgotten a day after the
+	// last one.
+	AddFailure(ctx context.Context, key string, free int, base, max time.Duration) (time.Duration, error)
+	// ClearFailures forgets the failures of key.
+	ClearFailures(ctx context.Context, key string) error
+	// KnownIP reports whether the user signed in from ip before (see
+	// RememberIP).
+	KnownIP(ctx context.Context, userID int64, ip string) (bool, error)
+	// RememberIP records that the user signed in from ip.
+	RememberIP(ctx context.Context, userID int64, ip string) error
 }
 
 // Blocklist keeps revoked token ids until the tokens expire.
@@ -127,10 +168,13 @@ type Session struct {
 	RevokedAt time.Time // zero while the session is alive
 	Reason    string    // why it was revoked
 	// RefreshJTI is the jti of the session's current refresh token.
-	// PrevJTI, retired at PrevRetiredAt, is the one it replaced.
+	// PrevJTI, retired at PrevRetiredAt, is the one it replaced; PrevGraced
+	// is when it was presented again within the grace window (zero: not
+	// yet), which it may be once.
 	RefreshJTI    string
 	PrevJTI       string
 	PrevRetiredAt time.Time
+	PrevGraced    time.Time
 }
 
 // Active reports whether s is neither revoked nor past its lifetime at now.
@@ -146,6 +190,8 @@ const (
 	ReasonEnded          = "ended_by_user"
 	ReasonReuse          = "refresh_token_reuse"
 	ReasonPasswordChange = "password_changed"
+	ReasonLimit          = "session_limit"
+	ReasonOperator       = "ended_by_operator"
 )
 
 // RotateOutcome is what RotateRefresh did.
@@ -156,9 +202,11 @@ const (
 	// Rotated: the presented token was current; the new jti is current now.
 	Rotated RotateOutcome = iota + 1
 	// Grace: the presented token was retired most recently, within the grace
-	// window; the caller gets a token with the current jti.
+	// window, and is presented again for the first time; the caller gets a
+	// token with the current jti.
 	Grace
-	// Reused: a retired token outside the grace window; the session is revoked.
+	// Reused: a retired token outside the grace window, or presented again
+	// after its grace; the session is revoked.
 	Reused
 	// Ended: the session was already revoked or past its lifetime.
 	Ended
@@ -179,8 +227,10 @@ type SessionStore interface {
 	// passwordHash, in one transaction with a lock on the user's row, so a
 	// sign-in that checked the old password cannot outlive a password change
 	// that happened meanwhile; otherwise it returns an error wrapping
-	// ErrConflict.
-	CreateSession(ctx context.Context, s *Session, passwordHash string) error
+	// ErrConflict. When keep > 0, the user's active sessions beyond the
+	// keep-1 most recently renewed end (ReasonLimit) in the same
+	// transaction, so that with s the user has at most keep.
+	CreateSession(ctx context.Context, s *Session, passwordHash string, keep int) error
 	// SessionByID returns a session or an error wrapping ErrNotFound.
 	SessionByID(ctx context.Context, id string) (*Session, error)
 	// ListSessions returns the user's active sessions, newest first.
@@ -196,4 +246,39 @@ type SessionStore interface {
 	// PurgeSessions deletes the sessions that ended (revoked, past their
 	// lifetime, or unused for maxIdle) and returns how many.
 	PurgeSessions(ctx context.Context, maxIdle time.Duration) (int64, error)
+}
+
+// Rate is a budget of N events per Per, refilled evenly (a token bucket
+// that holds at most N). The zero Rate is no limit.
+type Rate struct {
+	N   int
+	Per time.Duration
+}
+
+// Limited reports whether r limits anything.
+func (r Rate) Limited() bool { return r.N > 0 && r.Per > 0 }
+
+// String is r as "N/DURATION", the form ParseRate reads.
+func (r Rate) String() string {
+	if !r.Limited() {
+		return "off"
+	}
+	return fmt.Sprintf("%d/%s", r.N, r.Per)
+}
+
+// ParseRate reads "N/DURATION" (for example "20/10m") or "off".
+func ParseRate(s string) (Rate, error) {
+	if s == "off" {
+		return Rate{}, nil
+	}
+	n, per, ok := strings.Cut(s, "/")
+	count, err := strconv.Atoi(n)
+	if !ok || err != nil || count < 1 {
+		return Rate{}, fmt.Errorf("%q is not N/DURATION such as 20/10m, or off", s)
+	}
+	d, err := time.ParseDuration(per)
+	if err != nil || d <= 0 {
+		return Rate{}, fmt.Errorf("%q is not N/DURATION such as 20/10m, or off", s)
+	}
+	return Rate{N: count, Per: d}, nil
 }

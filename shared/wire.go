@@ -7,7 +7,8 @@ package shared
 import "time"
 
 // Credentials is the body of POST /api/register and POST /api/login. The
-// server also accepts it wrapped in the seed's envelope {"body": "<json>"}.
+// server also accepts it wrapped in the envelope of the Flask app's
+// front-end, {"body": "<json>"}.
 type Credentials struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
@@ -25,8 +26,8 @@ type Message struct {
 	Msg string `json:"msg"`
 }
 
-// ErrorBody is the body of every error answer: Msg is the seed's text byte
-// for byte, Code a stable snake_case name for programs.
+// ErrorBody is the body of every error answer: Msg is the Flask app's text
+// byte for byte, Code a stable snake_case name for programs.
 type ErrorBody struct {
 	Msg  string `json:"msg"`
 	Code string `json:"code,omitempty"`
@@ -110,5 +111,13 @@ type PasswordChange struct {
 	NewPassword     string `json:"new_password"`
 }
 
-// CodeInvalidScope answers DELETE /api/logout with an unknown scope.
-const CodeInvalidScope = "invalid_scope"
+// More error codes.
+const (
+	// CodeInvalidScope answers DELETE /api/logout with an unknown scope.
+	CodeInvalidScope = "invalid_scope"
+	// CodeRateLimited answers a request over a limit (429, Retry-After).
+	CodeRateLimited = "rate_limited"
+	// CodeRegistrationClosed answers POST /api/register on a server whose
+	// registration is closed (403).
+	CodeRegistrationClosed = "registration_closed"
+)

@@ -72,6 +72,7 @@ func newEnv(t testing.TB, kind store.Kind) *env {
 		SessionMaxAge: 30 * 24 * time.Hour,
 		RefreshTTL:    24 * time.Hour,
 		Now:           c.Now,
+		LegacyTokens:  true,
 	}
 	return &env{t: t, db: db, clock: c, tokens: tokens, srv: srv, handler: srv.Handler(), files: filesDir}
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
+	"time"
 
 	"tessera/backend"
 	"tessera/shared"
@@ -44,6 +46,8 @@ var statusOf = map[string]int{
 	shared.CodeUnavailable:        http.StatusServiceUnavailable,
 	shared.CodeInternal:           http.StatusInternalServerError,
 	shared.CodeInvalidScope:       http.StatusBadRequest,
+	shared.CodeRateLimited:        http.StatusTooManyRequests,
+	shared.CodeRegistrationClosed: http.StatusForbidden,
 }
 
 // writeJSON writes v as a JSON answer with status.
@@ -83,6 +87,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusUnauthorized {
 		// Never "Basic": a browser would pop up a password dialog.
 		w.Header().Set("WWW-Authenticate", `Bearer realm="tessera"`)
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(int64((e.RetryAfter+time.Second-1)/time.Second), 10))
 	}
 	s.writeJSON(w, status, shared.ErrorBody{Msg: e.Msg, Code: e.Code})
 }

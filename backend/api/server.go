@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -20,6 +21,7 @@ type Store interface {
 	backend.UserStore
 	backend.Blocklist
 	backend.SessionStore
+	backend.ThrottleStore
 	Ping(ctx context.Context) error
 }
 
@@ -62,6 +64,21 @@ type Server struct {
 	RefreshTTL    time.Duration
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+
+	// Limits throttle password guessing and floods; the zero Limits
+	// throttles nothing.
+	Limits Limits
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// read (see clientIP); none: the client is the connection's peer.
+	TrustedProxies []netip.Prefix
+	// RegistrationClosed refuses POST /api/register with 403.
+	RegistrationClosed bool
+	// LegacyTokens accepts tokens without a session ("sid"), made by a
+	// Flask-JWT-Extended app with the same secret.
+	LegacyTokens bool
+	// SessionsPerUser bounds a user's live sessions: a sign-in past it ends
+	// the least recently used. 0: no bound.
+	SessionsPerUser int
 }
 
 // maxBodyBytes bounds every request body.

@@ -35,7 +35,7 @@ func (s *Server) startSession(r *http.Request, user *backend.User) (shared.Token
 		UserAgent:  ua,
 		RefreshJTI: uuid.NewString(),
 	}
-	if err := s.Store.CreateSession(r.Context(), sess, user.Password); err != nil {
+	if err := s.Store.CreateSession(r.Context(), sess, user.Password, s.SessionsPerUser); err != nil {
 		return shared.TokenPair{}, err
 	}
 	return s.issuePair(user.Name, sess, sess.RefreshJTI)

@@ -41,16 +41,8 @@ func (s *DB) IsTokenRevoked(ctx context.Context, jti string) (bool, error) {
 	return ok, nil
 }
 
-// PurgeExpired deletes blocklist rows whose token has expired: such tokens
-// are refused for their expiry anyway. It returns how many went.
+// PurgeExpired deletes blocklist rows whose token has expired, in batches:
+// such tokens are refused for their expiry anyway. It returns how many went.
 func (s *DB) PurgeExpired(ctx context.Context) (int64, error) {
-	res, err := s.bun.NewDelete().Model((*blockRow)(nil)).Where("expires_at < ?", s.Now().UTC()).Exec(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("purge blocklist: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("purge blocklist: %w", err)
-	}
-	return n, nil
+	return s.deleteInBatches(ctx, "token_blocklist", "id", "expires_at < ?", s.Now().UTC())
 }

@@ -97,6 +97,49 @@ var migrations = []migration{
 		sqlite:   []string{`ALTER TABLE users ADD COLUMN tokens_valid_after TIMESTAMP`},
 		postgres: []string{`ALTER TABLE users ADD COLUMN tokens_valid_after TIMESTAMPTZ`},
 	},
+	{
+		// Throttling counters, the IPs users signed in from, a retired
+		// refresh token's one grace, and indexes for the purge.
+		version: 4,
+		sqlite: []string{
+			`CREATE TABLE throttle (
+				key TEXT PRIMARY KEY,
+				tokens REAL NOT NULL DEFAULT 0,
+				failures INTEGER NOT NULL DEFAULT 0,
+				blocked_until TIMESTAMP,
+				updated_at TIMESTAMP NOT NULL
+			)`,
+			`CREATE INDEX throttle_updated_at ON throttle (updated_at)`,
+			`CREATE TABLE known_ips (
+				user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+				ip TEXT NOT NULL,
+				last_seen TIMESTAMP NOT NULL,
+				PRIMARY KEY (user_id, ip)
+			)`,
+			`ALTER TABLE sessions ADD COLUMN prev_graced_at TIMESTAMP`,
+			`CREATE INDEX sessions_revoked_at ON sessions (revoked_at)`,
+			`CREATE INDEX sessions_renewed_at ON sessions (renewed_at)`,
+		},
+		postgres: []string{
+			`CREATE TABLE throttle (
+				key TEXT PRIMARY KEY,
+				tokens DOUBLE PRECISION NOT NULL DEFAULT 0,
+				failures INTEGER NOT NULL DEFAULT 0,
+				blocked_until TIMESTAMPTZ,
+				updated_at TIMESTAMPTZ NOT NULL
+			)`,
+			`CREATE INDEX throttle_updated_at ON throttle (updated_at)`,
+			`CREATE TABLE known_ips (
+				user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+				ip TEXT NOT NULL,
+				last_seen TIMESTAMPTZ NOT NULL,
+				PRIMARY KEY (user_id, ip)
+			)`,
+			`ALTER TABLE sessions ADD COLUMN prev_graced_at TIMESTAMPTZ`,
+			`CREATE INDEX sessions_revoked_at ON sessions (revoked_at)`,
+			`CREATE INDEX sessions_renewed_at ON sessions (renewed_at)`,
+		},
+	},
 }
 
 func migrate(ctx context.Context, db *bun.DB) error {

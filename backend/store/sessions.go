@@ -27,13 +27,14 @@ type sessionRow struct {
 	RefreshJTI    string    `bun:"refresh_jti,notnull"`
 	PrevJTI       string    `bun:"prev_jti,notnull"`
 	PrevRetiredAt time.Time `bun:"prev_retired_at,nullzero"`
+	PrevGraced    time.Time `bun:"prev_graced_at,nullzero"`
 }
 
 func (r *sessionRow) session() *backend.Session {
 	return &backend.Session{
 		ID: r.ID, UserID: r.UserID, CreatedAt: r.CreatedAt, RenewedAt: r.RenewedAt, ExpiresAt: r.ExpiresAt,
 		UserAgent: r.UserAgent, RevokedAt: r.RevokedAt, Reason: r.Reason,
-		RefreshJTI: r.RefreshJTI, PrevJTI: r.PrevJTI, PrevRetiredAt: r.PrevRetiredAt,
+		RefreshJTI: r.RefreshJTI, PrevJTI: r.PrevJTI, PrevRetiredAt: r.PrevRetiredAt, PrevGraced: r.PrevGraced,
 	}
 }
 
@@ -41,7 +42,7 @@ func rowOf(s *backend.Session) *sessionRow {
 	return &sessionRow{
 		ID: s.ID, UserID: s.UserID, CreatedAt: s.CreatedAt.UTC(), RenewedAt: s.RenewedAt.UTC(), ExpiresAt: s.ExpiresAt.UTC(),
 		UserAgent: s.UserAgent, RevokedAt: utcOrZero(s.RevokedAt), Reason: s.Reason,
-		RefreshJTI: s.RefreshJTI, PrevJTI: s.PrevJTI, PrevRetiredAt: utcOrZero(s.PrevRetiredAt),
+		RefreshJTI: s.RefreshJTI, PrevJTI: s.PrevJTI, PrevRetiredAt: utcOrZero(s.PrevRetiredAt), PrevGraced: utcOrZero(s.PrevGraced),
 	}
 }
 
@@ -53,19 +54,26 @@ func utcOrZero(t time.Time) time.Time {
 }
 
 // CreateSession implements backend.SessionStore.
-func (s *DB) CreateSession(ctx context.Context, sess *backend.Session, passwordHash string) error {
+func (s *DB) CreateSession(ctx context.Context, sess *backend.Session, passwordHash string, keep int) error {
 	err := s.bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if passwordHash != "" {
+		if passwordHash != "" || keep > 0 {
+			// The user's row is locked: sign-ins of one user are applied one
+			// after the other, so the password check and the count hold.
 			var current string
 			q := tx.NewSelect().Model((*userRow)(nil)).Column("password").Where("id = ?", sess.UserID)
 			if s.bun.Dialect().Name() == dialect.PG {
 				q = q.For("UPDATE")
 			}
 			err := q.Scan(ctx, &current)
-			if errors.Is(err, sql.ErrNoRows) || err == nil && current != passwordHash {
+			if errors.Is(err, sql.ErrNoRows) || err == nil && passwordHash != "" && current != passwordHash {
 				return fmt.Errorf("password of user %d changed: %w", sess.UserID, backend.ErrConflict)
 			}
 			if err != nil {
+				return err
+			}
+		}
+		if keep > 0 {
+			if err := s.endBeyond(ctx, tx, sess.UserID, keep-1); err != nil {
 				return err
 			}
 		}
@@ -76,6 +84,29 @@ func (s *DB) CreateSession(ctx context.Context, sess *backend.Session, passwordH
 		return fmt.Errorf("create session: %w", err)
 	}
 	return nil
+}
+
+// endBeyond ends the user's active sessions but the keep most recently
+// renewed (ReasonLimit).
+func (s *DB) endBeyond(ctx context.Context, tx bun.Tx, userID int64, keep int) error {
+	now := s.Now().UTC()
+	var ids []string
+	err := tx.NewSelect().Model((*sessionRow)(nil)).Column("id").
+		Where("user_id = ?", userID).
+		Where("revoked_at IS NULL").
+		Where("expires_at > ?", now).
+		OrderExpr("renewed_at DESC, id").
+		Offset(int64(keep)).Limit(1000).
+		Scan(ctx, &ids)
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	_, err = tx.NewUpdate().Model((*sessionRow)(nil)).
+		Set("revoked_at = ?", now).
+		Set("reason = ?", backend.ReasonLimit).
+		Where("id IN (?)", bun.In(ids)).
+		Exec(ctx)
+	return err
 }
 
 // SessionByID implements backend.SessionStore.
@@ -164,11 +195,14 @@ func (s *DB) RotateRefresh(ctx context.Context, id, jti, newJTI string, grace ti
 		case jti == row.RefreshJTI:
 			outcome = backend.Rotated
 			row.PrevJTI, row.PrevRetiredAt, row.RefreshJTI, row.RenewedAt = row.RefreshJTI, now, newJTI, now
-			upd = upd.Column("prev_jti", "prev_retired_at", "refresh_jti", "renewed_at")
-		case jti == row.PrevJTI && !now.After(row.PrevRetiredAt.Add(grace)):
+			row.PrevGraced = time.Time{}
+			upd = upd.Column("prev_jti", "prev_retired_at", "prev_graced_at", "refresh_jti", "renewed_at")
+		case jti == row.PrevJTI && row.PrevGraced.IsZero() && !now.After(row.PrevRetiredAt.Add(grace)):
+			// Once: a second use would let a thief who copied the pair
+			// follow the session for as long as its owner refreshes.
 			outcome = backend.Grace
-			row.RenewedAt = now
-			upd = upd.Column("renewed_at")
+			row.RenewedAt, row.PrevGraced = now, now
+			upd = upd.Column("renewed_at", "prev_graced_at")
 		default:
 			outcome = backend.Reused
 			row.RevokedAt, row.Reason = now, backend.ReasonReuse
@@ -183,21 +217,8 @@ func (s *DB) RotateRefresh(ctx context.Context, id, jti, newJTI string, grace ti
 	return outcome, row.session(), nil
 }
 
-// PurgeSessions implements backend.SessionStore.
+// PurgeSessions implements backend.SessionStore, in batches.
 func (s *DB) PurgeSessions(ctx context.Context, maxIdle time.Duration) (int64, error) {
-	now := s.Now()
-	idleBefore := now.Add(-maxIdle)
-	res, err := s.bun.NewDelete().Model((*sessionRow)(nil)).
-		WhereOr("expires_at < ?", now.UTC()).
-		WhereOr("revoked_at < ?", now.UTC()).
-		WhereOr("renewed_at < ?", idleBefore.UTC()).
-		Exec(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("purge sessions: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("purge sessions: %w", err)
-	}
-	return n, nil
+	now := s.Now().UTC()
+	return s.deleteInBatches(ctx, "sessions", "id", "expires_at < ? OR revoked_at < ? OR renewed_at < ?", now, now, now.Add(-maxIdle))
 }

@@ -39,7 +39,7 @@ func newSession(tb testing.TB, db *store.DB, userID int64, id string, created ti
 		UserAgent:  "agent " + id,
 		RefreshJTI: id + "-r0",
 	}
-	if err := db.CreateSession(context.Background(), s, ""); err != nil {
+	if err := db.CreateSession(context.Background(), s, "", 0); err != nil {
 		tb.Fatalf("CreateSession(%s): %v", id, err)
 	}
 	return s
@@ -48,7 +48,7 @@ func newSession(tb testing.TB, db *store.DB, userID int64, id string, created ti
 // createSession inserts s as it is.
 func createSession(tb testing.TB, db *store.DB, s *backend.Session) {
 	tb.Helper()
-	if err := db.CreateSession(context.Background(), s, ""); err != nil {
+	if err := db.CreateSession(context.Background(), s, "", 0); err != nil {
 		tb.Fatalf("CreateSession(%s): %v", s.ID, err)
 	}
 }
@@ -161,7 +161,7 @@ func TestSessionByID(t *testing.T) {
 			db := storetest.Open(t, kind)
 			uid := newUser(t, db, "alice")
 			s := &backend.Session{ID: "sess-1", UserID: uid + 1000, CreatedAt: clock, RenewedAt: clock, ExpiresAt: clock.Add(time.Hour), RefreshJTI: "r0"}
-			if err := db.CreateSession(ctx, s, ""); err == nil {
+			if err := db.CreateSession(ctx, s, "", 0); err == nil {
 				t.Fatalf("CreateSession for a missing user = nil, want a foreign key error")
 			}
 		})
@@ -170,7 +170,7 @@ func TestSessionByID(t *testing.T) {
 			uid := newUser(t, db, "alice")
 			newSession(t, db, uid, "sess-1", clock)
 			s := &backend.Session{ID: "sess-1", UserID: uid, CreatedAt: clock, RenewedAt: clock, ExpiresAt: clock.Add(time.Hour), RefreshJTI: "other"}
-			if err := db.CreateSession(ctx, s, ""); err == nil {
+			if err := db.CreateSession(ctx, s, "", 0); err == nil {
 				t.Fatalf("second CreateSession(sess-1) = nil, want an error")
 			}
 			if got, want := session(t, db, "sess-1").RefreshJTI, "sess-1-r0"; got != want {
@@ -428,24 +428,53 @@ func TestRotateRefresh(t *testing.T) {
 			uid := newUser(t, db, "alice")
 			newSession(t, db, uid, "s", now.Add(-time.Hour))
 			rotate(t, db, "s", "s-r0", "s-r1", now, backend.Rotated)
-			for _, d := range []time.Duration{0, time.Second, grace / 2} {
-				at := now.Add(d)
-				s := rotate(t, db, "s", "s-r0", "unused", at, backend.Grace)
-				if !s.Active(at) {
-					t.Fatalf("session not active after Grace at +%v", d)
-				}
-				if got, want := s.RefreshJTI, "s-r1"; got != want {
-					t.Fatalf("RefreshJTI after Grace = %q, want %q", got, want)
-				}
-				if got, want := s.PrevJTI, "s-r0"; got != want {
-					t.Fatalf("PrevJTI after Grace = %q, want %q", got, want)
-				}
-				if got, want := s.PrevRetiredAt, now; !got.Equal(want) {
-					t.Fatalf("PrevRetiredAt after Grace = %v, want %v", got, want)
-				}
+			for _, d := range []time.Duration{0, time.Second, grace / 2, grace} {
+				t.Run(d.String(), func(t *testing.T) {
+					at := now.Add(d)
+					s := rotate(t, db, "s", "s-r0", "unused", at, backend.Grace)
+					if !s.Active(at) {
+						t.Fatalf("session not active after Grace at +%v", d)
+					}
+					if got, want := s.RefreshJTI, "s-r1"; got != want {
+						t.Fatalf("RefreshJTI after Grace = %q, want %q", got, want)
+					}
+					if got, want := s.PrevJTI, "s-r0"; got != want {
+						t.Fatalf("PrevJTI after Grace = %q, want %q", got, want)
+					}
+					if got, want := s.PrevRetiredAt, now; !got.Equal(want) {
+						t.Fatalf("PrevRetiredAt after Grace = %v, want %v", got, want)
+					}
+					if got, want := s.PrevGraced, at; !got.Equal(want) {
+						t.Fatalf("PrevGraced after Grace = %v, want %v", got, want)
+					}
+					// Its grace is spent (ReusedSecondGrace); give it back to
+					// try the next time.
+					if _, err := db.Bun().NewUpdate().Table("sessions").Set("prev_graced_at = NULL").Where("id = ?", "s").Exec(ctx); err != nil {
+						t.Fatal(err)
+					}
+				})
 			}
-			// The current token still rotates after a grace answer.
+			// The current token still rotates after a grace answer, and
+			// the token it retires has a grace of its own.
+			rotate(t, db, "s", "s-r0", "unused", now.Add(grace), backend.Grace)
 			rotate(t, db, "s", "s-r1", "s-r2", now.Add(grace), backend.Rotated)
+			rotate(t, db, "s", "s-r1", "unused", now.Add(grace+time.Second), backend.Grace)
+		})
+		t.Run("ReusedSecondGrace", func(t *testing.T) {
+			db := storetest.Open(t, kind)
+			uid := newUser(t, db, "alice")
+			newSession(t, db, uid, "s", now.Add(-time.Hour))
+			rotate(t, db, "s", "s-r0", "s-r1", now, backend.Rotated)
+			rotate(t, db, "s", "s-r0", "unused", now.Add(time.Second), backend.Grace)
+			s := rotate(t, db, "s", "s-r0", "unused", now.Add(2*time.Second), backend.Reused)
+			if got, want := s.Reason, backend.ReasonReuse; got != want {
+				t.Fatalf("Reason = %q, want %q", got, want)
+			}
+			if s.Active(now.Add(2 * time.Second)) {
+				t.Fatalf("session still active after a second use of a retired token")
+			}
+			// The session is over for the current token too.
+			rotate(t, db, "s", "s-r1", "unused", now.Add(3*time.Second), backend.Ended)
 		})
 		t.Run("Reused", func(t *testing.T) {
 			db := storetest.Open(t, kind)
@@ -572,11 +601,13 @@ func rotateAtOnce(db *store.DB, ids []string, n int) []rotateResult {
 	return res
 }
 
-// checkRotatedOnce fails t unless the results for session id hold exactly
-// one Rotated and n-1 Grace, and the session now holds the winner's jti.
+// checkRotatedOnce fails t unless the n results for session id hold exactly
+// one Rotated, one Grace when n > 1 (a retired token renews once) and n-2
+// Reused, and the session now holds the winner's jti: alive for n <= 2,
+// ended for reuse beyond.
 func checkRotatedOnce(t *testing.T, db *store.DB, res []rotateResult, id string, n int) {
 	t.Helper()
-	var rotated, graced int
+	var rotated, graced, reused int
 	var winner string
 	for _, r := range res {
 		if r.id != id {
@@ -592,8 +623,10 @@ func checkRotatedOnce(t *testing.T, db *store.DB, res []rotateResult, id string,
 			winner = r.newJTI
 		case backend.Grace:
 			graced++
+		case backend.Reused, backend.Ended:
+			reused++
 		default:
-			t.Errorf("RotateRefresh(%s) -> %s = %v, want Rotated or Grace", id, r.newJTI, r.outcome)
+			t.Errorf("RotateRefresh(%s) -> %s = %v", id, r.newJTI, r.outcome)
 		}
 	}
 	if t.Failed() {
@@ -602,8 +635,11 @@ func checkRotatedOnce(t *testing.T, db *store.DB, res []rotateResult, id string,
 	if got, want := rotated, 1; got != want {
 		t.Fatalf("%s: Rotated = %v, want %v", id, got, want)
 	}
-	if got, want := graced, n-1; got != want {
+	if got, want := graced, min(1, n-1); got != want {
 		t.Fatalf("%s: Grace = %v, want %v", id, got, want)
+	}
+	if got, want := reused, max(0, n-2); got != want {
+		t.Fatalf("%s: Reused or Ended = %v, want %v", id, got, want)
 	}
 	// Every caller saw the session with the winner's jti current.
 	for _, r := range res {
@@ -615,8 +651,13 @@ func checkRotatedOnce(t *testing.T, db *store.DB, res []rotateResult, id string,
 		}
 	}
 	s := session(t, db, id)
-	if !s.Active(clock) {
-		t.Fatalf("%s: session ended (RevokedAt %v, Reason %q), want it alive", id, s.RevokedAt, s.Reason)
+	if got, want := s.Active(clock), n <= 2; got != want {
+		t.Fatalf("%s: active = %v (RevokedAt %v, Reason %q), want %v", id, got, s.RevokedAt, s.Reason, want)
+	}
+	if n > 2 {
+		if got, want := s.Reason, backend.ReasonReuse; got != want {
+			t.Fatalf("%s: Reason = %q, want %q", id, got, want)
+		}
 	}
 	if got, want := s.RefreshJTI, winner; got != want {
 		t.Fatalf("%s: RefreshJTI = %q, want %q (the Rotated call's)", id, got, want)
@@ -629,7 +670,14 @@ func checkRotatedOnce(t *testing.T, db *store.DB, res []rotateResult, id string,
 func TestRotateRefreshConcurrent(t *testing.T) {
 	t.Parallel()
 	storetest.ForEach(t, func(t *testing.T, kind store.Kind) {
-		t.Run("OneSession", func(t *testing.T) {
+		t.Run("OKTwoAtOnce", func(t *testing.T) {
+			db := storetest.Open(t, kind)
+			newSession(t, db, newUser(t, db, "alice"), "s", clock.Add(-time.Hour))
+			const n = 2
+			res := rotateAtOnce(db, []string{"s"}, n)
+			checkRotatedOnce(t, db, res, "s", n)
+		})
+		t.Run("ReusedManyAtOnce", func(t *testing.T) {
 			db := storetest.Open(t, kind)
 			newSession(t, db, newUser(t, db, "alice"), "s", clock.Add(-time.Hour))
 			const n = 20
@@ -833,13 +881,13 @@ func TestCreateSessionGuard(t *testing.T) {
 		s := func(id string) *backend.Session {
 			return &backend.Session{ID: id, UserID: uid, CreatedAt: clock, RenewedAt: clock, ExpiresAt: clock.Add(time.Hour), RefreshJTI: id + "-r"}
 		}
-		if err := db.CreateSession(ctx, s("ok"), "hash-alice"); err != nil {
+		if err := db.CreateSession(ctx, s("ok"), "hash-alice", 0); err != nil {
 			t.Fatalf("CreateSession with the current hash: %v", err)
 		}
 		if err := db.SetPassword(ctx, uid, "hash-new"); err != nil {
 			t.Fatal(err)
 		}
-		err := db.CreateSession(ctx, s("stale"), "hash-alice")
+		err := db.CreateSession(ctx, s("stale"), "hash-alice", 0)
 		if !errors.Is(err, backend.ErrConflict) {
 			t.Fatalf("CreateSession with the old hash = %v, want ErrConflict", err)
 		}

@@ -205,6 +205,31 @@ func (s *DB) Close() error { return s.bun.Close() }
 // Bun returns the underlying bun handle, for tests and maintenance.
 func (s *DB) Bun() *bun.DB { return s.bun }
 
+// purgeBatch is how many rows a purge deletes per statement: each one holds
+// SQLite's write lock only briefly, so requests get through between them.
+const purgeBatch = 500
+
+// deleteInBatches deletes the rows of table matching where (with args),
+// purgeBatch at a time by their key column, and returns how many went.
+func (s *DB) deleteInBatches(ctx context.Context, table, key, where string, args ...any) (int64, error) {
+	q := "DELETE FROM " + table + " WHERE " + key + " IN (SELECT " + key + " FROM " + table + " WHERE " + where + " LIMIT ?)"
+	var total int64
+	for {
+		res, err := s.bun.ExecContext(ctx, q, append(args, purgeBatch)...)
+		if err != nil {
+			return total, fmt.Errorf("purge %s: %w", table, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, fmt.Errorf("purge %s: %w", table, err)
+		}
+		total += n
+		if n < purgeBatch {
+			return total, nil
+		}
+	}
+}
+
 // isUniqueViolation reports whether err is a unique-constraint failure on
 // either database.
 func isUniqueViolation(err error) bool {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -73,6 +74,74 @@ func (s *DB) RevokeTokensWithoutSession(ctx context.Context, userID int64) error
 		return fmt.Errorf("revoke tokens without session: %w", err)
 	}
 	return nil
+}
+
+// Rehash implements backend.UserStore.
+func (s *DB) Rehash(ctx context.Context, userID int64, oldHash, newHash string) (bool, error) {
+	res, err := s.bun.NewUpdate().Model((*userRow)(nil)).
+		Set("password = ?", newHash).
+		Where("id = ? AND password = ?", userID, oldHash).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("rehash password: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("rehash password: %w", err)
+	}
+	return n == 1, nil
+}
+
+// ListUsers implements backend.UserStore.
+func (s *DB) ListUsers(ctx context.Context) ([]backend.User, error) {
+	var rows []userRow
+	if err := s.bun.NewSelect().Model(&rows).OrderExpr("id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	out := make([]backend.User, len(rows))
+	for i := range rows {
+		out[i] = *rows[i].user()
+	}
+	return out, nil
+}
+
+// DeleteUser implements backend.UserStore. Its sessions and known IPs go
+// with it (ON DELETE CASCADE).
+func (s *DB) DeleteUser(ctx context.Context, name string) (*backend.User, error) {
+	row := new(userRow)
+	_, err := s.bun.NewDelete().Model(row).Where("name = ?", name).Returning("*").Exec(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("delete user: %w", err)
+	}
+	if row.ID == 0 {
+		return nil, fmt.Errorf("user %q: %w", name, backend.ErrNotFound)
+	}
+	return row.user(), nil
+}
+
+// CommonHashCost implements backend.UserStore. bcrypt hashes read
+// "$2a$CC$...": the cost is the two digits at offset 4.
+func (s *DB) CommonHashCost(ctx context.Context) (int, error) {
+	var rows []struct {
+		Cost string `bun:"cost"`
+		N    int    `bun:"n"`
+	}
+	err := s.bun.NewSelect().Model((*userRow)(nil)).
+		ColumnExpr("substr(password, 5, 2) AS cost").ColumnExpr("count(*) AS n").
+		Where("password LIKE '$2_$%'").
+		GroupExpr("substr(password, 5, 2)").
+		OrderExpr("n DESC, cost DESC").Limit(1).
+		Scan(ctx, &rows)
+	if err != nil {
+		return 0, fmt.Errorf("common hash cost: %w", err)
+	}
+	if len(rows) == 0 {
+		return 0, nil
+	}
+	cost, err := strconv.Atoi(rows[0].Cost)
+	if err != nil {
+		return 0, nil // not a bcrypt hash after all
+	}
+	return cost, nil
 }
 
 // CountUsersNamed returns how many rows hold name; it exists for tests and

@@ -101,6 +101,8 @@ func runRealClockMain(t *testing.T, env map[string]string) (*testServer, *testlo
 		"ADDR":        "127.0.0.1:0",
 		"DATA_DIR":    t.TempDir(),
 		"BCRYPT_COST": "4",
+
+		"BCRYPT_COST_UNSAFE": "1",
 	}
 	maps.Copy(vars, env)
 	warnings := &testlog.Buffer{}

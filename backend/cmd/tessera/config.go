@@ -3,12 +3,16 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"tessera/backend"
+	"tessera/backend/api"
 	"tessera/backend/auth"
 	"tessera/backend/store"
 )
@@ -24,11 +28,26 @@ type Config struct {
 	FilesDir    string
 	CORSOrigins []string
 	BcryptCost  int
+	// BcryptCostUnsafe allows BCRYPT_COST below minSafeBcryptCost (tests).
+	BcryptCostUnsafe bool
 	// Sessions.
-	Rotation      bool
-	ReuseGrace    time.Duration
-	SessionMaxAge time.Duration
+	Rotation        bool
+	ReuseGrace      time.Duration
+	SessionMaxAge   time.Duration
+	SessionsPerUser int
+	// On the internet.
+	Limits         api.Limits // all zero with RATE_LIMIT=off
+	TrustedProxies []netip.Prefix
+	Registration   bool     // open
+	LegacyTokens   bool     // tokens without "sid" accepted
+	PublicURL      *url.URL // nil when not set
 }
+
+// Bounds of some settings.
+const (
+	minSafeBcryptCost = 10
+	maxReuseGrace     = time.Minute
+)
 
 // configHelp is the table `tessera -h` prints.
 const configHelp = `Tessera: a token-auth service (JSON API under /api, browser app at /).
@@ -46,28 +65,51 @@ Usage: tessera        (configured by the environment; every variable optional)
   REFRESH_TOKEN_TTL  24h                         Go duration
   FILES_DIR          DATA_DIR/files              root of /api/files/
   CORS_ORIGINS       *                           comma-separated allow-list, * = any
-  BCRYPT_COST        10                          4..31
+  BCRYPT_COST        10                          10..31 (4..9 only with BCRYPT_COST_UNSAFE=1, for tests)
   REFRESH_ROTATION   on                          on: each refresh returns a new refresh token and retires the old;
                                                  a retired one presented again ends the session. off: refresh
                                                  returns only an access token, as Flask-JWT-Extended does
-  REFRESH_REUSE_GRACE 10s                        how long the last retired refresh token still renews its session
+  REFRESH_REUSE_GRACE 10s                        how long the last retired refresh token may renew its session,
+                                                 once (at most 1m)
   SESSION_MAX_AGE    720h                        absolute lifetime of a session (30 days); REFRESH_TOKEN_TTL is
                                                  its inactivity limit
+  SESSIONS_PER_USER  100                         live sessions per user; a sign-in past it ends the least
+                                                 recently used; 0 = no limit
+  LEGACY_TOKENS      on with JWT_SECRET set,     on: tokens without a session (made by a Flask-JWT-Extended app
+                     else off                    with the same secret) are accepted; off: refused
+  REGISTRATION       open                        open: anyone may create an account; closed: only the operator
+                                                 (tessera user add)
+  PUBLIC_URL         empty                       the URL users reach, such as https://auth.example.com; https
+                                                 turns on Strict-Transport-Security
+  TRUSTED_PROXIES    empty                       comma-separated CIDRs of reverse proxies; only a request from one
+                                                 has its X-Forwarded-For read (the rightmost address not in the
+                                                 list is the client)
+  RATE_LIMIT         on                          off turns every limit below off at once
+  LOGIN_FREE_FAILURES 5                          failed sign-ins per account and client IP before backoff
+  LOGIN_BACKOFF_MAX  15m                         the backoff starts at 1s and doubles up to this
+  LOGIN_ACCOUNT_BUDGET 100/1h                    failed sign-ins per account from IPs that never signed in to it
+  LOGIN_RATE         60/1m                       sign-in attempts per client IP
+  REGISTER_RATE      20/10m                      registrations per client IP
+  PASSWORD_RATE      10/10m                      password changes per client IP
+                                                 (rates are N/DURATION, or off)
 `
 
 // LoadConfig reads the configuration through getenv (os.Getenv in main).
 // A malformed value is an error that names its variable.
 func LoadConfig(getenv func(string) string) (Config, error) {
 	c := Config{
-		Addr:          "localhost:8080",
-		DataDir:       "./data",
-		AccessTTL:     15 * time.Minute,
-		RefreshTTL:    24 * time.Hour,
-		CORSOrigins:   []string{"*"},
-		BcryptCost:    10,
-		Rotation:      true,
-		ReuseGrace:    10 * time.Second,
-		SessionMaxAge: 30 * 24 * time.Hour,
+		Addr:            "localhost:8080",
+		DataDir:         "./data",
+		AccessTTL:       15 * time.Minute,
+		RefreshTTL:      24 * time.Hour,
+		CORSOrigins:     []string{"*"},
+		BcryptCost:      10,
+		Rotation:        true,
+		ReuseGrace:      10 * time.Second,
+		SessionMaxAge:   30 * 24 * time.Hour,
+		SessionsPerUser: 100,
+		Registration:    true,
+		Limits:          api.DefaultLimits(),
 	}
 	var errs []error
 	if v := getenv("ADDR"); v != "" {
@@ -101,6 +143,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		{"ACCESS_TOKEN_TTL", &c.AccessTTL, time.Second},
 		{"REFRESH_TOKEN_TTL", &c.RefreshTTL, time.Second},
 		{"REFRESH_REUSE_GRACE", &c.ReuseGrace, 0},
+		{"LOGIN_BACKOFF_MAX", &c.Limits.LoginBackoffMax, time.Second},
 		{"SESSION_MAX_AGE", &c.SessionMaxAge, time.Minute},
 	} {
 		v := getenv(d.name)
@@ -117,12 +160,80 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			*d.dst = ttl
 		}
 	}
-	switch v := getenv("REFRESH_ROTATION"); v {
-	case "", "on":
-	case "off":
-		c.Rotation = false
+	if c.ReuseGrace > maxReuseGrace {
+		errs = append(errs, fmt.Errorf("REFRESH_REUSE_GRACE: %s is too long, want at most %s", c.ReuseGrace, maxReuseGrace))
+	}
+	c.Rotation = onOff(getenv, "REFRESH_ROTATION", true, &errs)
+	c.LegacyTokens = onOff(getenv, "LEGACY_TOKENS", c.JWTSecret != "", &errs)
+	switch v := getenv("REGISTRATION"); v {
+	case "", "open":
+	case "closed":
+		c.Registration = false
 	default:
-		errs = append(errs, fmt.Errorf("REFRESH_ROTATION: %q is neither on nor off", v))
+		errs = append(errs, fmt.Errorf("REGISTRATION: %q is neither open nor closed", v))
+	}
+	for _, r := range []struct {
+		name string
+		dst  *backend.Rate
+	}{
+		{"LOGIN_ACCOUNT_BUDGET", &c.Limits.AccountBudget},
+		{"LOGIN_RATE", &c.Limits.LoginRate},
+		{"REGISTER_RATE", &c.Limits.RegisterRate},
+		{"PASSWORD_RATE", &c.Limits.PasswordRate},
+	} {
+		if v := getenv(r.name); v != "" {
+			rate, err := backend.ParseRate(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", r.name, err))
+			}
+			*r.dst = rate
+		}
+	}
+	for _, n := range []struct {
+		name string
+		dst  *int
+	}{
+		{"LOGIN_FREE_FAILURES", &c.Limits.LoginFreeFailures},
+		{"SESSIONS_PER_USER", &c.SessionsPerUser},
+	} {
+		if v := getenv(n.name); v != "" {
+			i, err := strconv.Atoi(v)
+			if err != nil || i < 0 {
+				errs = append(errs, fmt.Errorf("%s: %q is not a whole number (0 or more)", n.name, v))
+			}
+			*n.dst = i
+		}
+	}
+	if !onOff(getenv, "RATE_LIMIT", true, &errs) {
+		c.Limits = api.Limits{}
+	}
+	if v := getenv("TRUSTED_PROXIES"); v != "" {
+		for _, p := range strings.Split(v, ",") {
+			p = strings.TrimSpace(p)
+			if p == "" {
+				continue
+			}
+			prefix, err := netip.ParsePrefix(p)
+			if err != nil {
+				if addr, aerr := netip.ParseAddr(p); aerr == nil {
+					prefix, err = addr.Prefix(addr.BitLen())
+				}
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %q is not a CIDR such as 10.0.0.0/8", p))
+				continue
+			}
+			c.TrustedProxies = append(c.TrustedProxies, prefix.Masked())
+		}
+	}
+	if v := getenv("PUBLIC_URL"); v != "" {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			errs = append(errs, fmt.Errorf("PUBLIC_URL: %q is not a URL such as https://auth.example.com", v))
+		} else {
+			u.Path = strings.TrimRight(u.Path, "/")
+			c.PublicURL = u
+		}
 	}
 	c.FilesDir = filepath.Join(c.DataDir, "files")
 	if v := getenv("FILES_DIR"); v != "" {
@@ -144,15 +255,87 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			errs = append(errs, errors.New("CORS_ORIGINS: no origin given"))
 		}
 	}
+	c.BcryptCostUnsafe = getenv("BCRYPT_COST_UNSAFE") == "1"
 	if v := getenv("BCRYPT_COST"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 4 || n > 31 {
-			errs = append(errs, fmt.Errorf("BCRYPT_COST: %q is not a whole number from 4 to 31", v))
-		} else {
+		switch {
+		case err != nil || n < 4 || n > 31:
+			errs = append(errs, fmt.Errorf("BCRYPT_COST: %q is not a whole number from %d to 31", v, minSafeBcryptCost))
+		case n < minSafeBcryptCost && !c.BcryptCostUnsafe:
+			errs = append(errs, fmt.Errorf("BCRYPT_COST: %d is too cheap for real passwords, want %d to 31 (set BCRYPT_COST_UNSAFE=1 for tests)", n, minSafeBcryptCost))
+		default:
 			c.BcryptCost = n
 		}
 	}
+	if err := checkFilesDir(c.DataDir, c.FilesDir, c.DatabaseURL); err != nil {
+		errs = append(errs, err)
+	}
 	return c, errors.Join(errs...)
+}
+
+// onOff reads the on/off variable name, def when unset; a malformed value
+// is added to errs.
+func onOff(getenv func(string) string, name string, def bool, errs *[]error) bool {
+	switch v := getenv(name); v {
+	case "":
+		return def
+	case "on":
+		return true
+	case "off":
+		return false
+	default:
+		*errs = append(*errs, fmt.Errorf("%s: %q is neither on nor off", name, v))
+		return def
+	}
+}
+
+// checkFilesDir refuses a FILES_DIR that holds DATA_DIR (or is it), or
+// the SQLite file: /api/files would serve the secret and the database. A
+// FILES_DIR inside DATA_DIR, such as the default DATA_DIR/files, holds
+// neither.
+func checkFilesDir(dataDir, filesDir, databaseURL string) error {
+	files, err := realPath(filesDir)
+	if err != nil {
+		return fmt.Errorf("FILES_DIR: %w", err)
+	}
+	data, err := realPath(dataDir)
+	if err != nil {
+		return fmt.Errorf("DATA_DIR: %w", err)
+	}
+	if within(data, files) {
+		return fmt.Errorf("FILES_DIR (%s) holds DATA_DIR (%s): /api/files would serve the secret and the database; use a folder of its own, such as DATA_DIR/files", filesDir, dataDir)
+	}
+	if kind, path, err := store.ParseDSN(databaseURL); err == nil && kind == store.SQLite {
+		if db, err := realPath(path); err == nil && within(db, files) {
+			return fmt.Errorf("FILES_DIR (%s) holds the SQLite database (%s): /api/files would serve it", filesDir, path)
+		}
+	}
+	return nil
+}
+
+// realPath is p absolute, with the symlinks of its longest existing prefix
+// resolved.
+func realPath(p string) (string, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	rest := ""
+	for dir := abs; ; dir = filepath.Dir(dir) {
+		if r, err := filepath.EvalSymlinks(dir); err == nil {
+			return filepath.Join(r, rest), nil
+		}
+		if dir == filepath.Dir(dir) {
+			return abs, nil
+		}
+		rest = filepath.Join(filepath.Base(dir), rest)
+	}
+}
+
+// within reports whether path is dir or below it.
+func within(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // loadSecret returns the HS256 key: JWT_SECRET when set, otherwise the one

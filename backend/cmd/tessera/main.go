@@ -23,6 +23,10 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "user" {
+		// The operator's commands: tessera user add|delete|list|set-password.
+		os.Exit(runUser(context.Background(), os.Args[2:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+	}
 	flag.CommandLine.SetOutput(os.Stdout)
 	flag.Usage = func() { fmt.Fprint(flag.CommandLine.Output(), configHelp) }
 	flag.Parse()
@@ -111,14 +115,20 @@ func (m *Main) Run(ctx context.Context) error {
 		Passwords:   hasher,
 		Files:       m.files,
 		CORSOrigins: cfg.CORSOrigins,
-		App:         appHandler(assets),
+		App:         appHandler(assets, appOptions{PublicURL: cfg.PublicURL, RegistrationClosed: !cfg.Registration}),
 		Logger:      m.Logger,
 
 		Rotation:      cfg.Rotation,
 		ReuseGrace:    cfg.ReuseGrace,
 		SessionMaxAge: cfg.SessionMaxAge,
 		RefreshTTL:    cfg.RefreshTTL,
-		Now:           now,
+
+		Limits:             cfg.Limits,
+		TrustedProxies:     cfg.TrustedProxies,
+		RegistrationClosed: !cfg.Registration,
+		LegacyTokens:       cfg.LegacyTokens,
+		SessionsPerUser:    cfg.SessionsPerUser,
+		Now:                now,
 	}
 	if m.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
 		m.db.Close()

@@ -66,6 +66,8 @@ func mustRunMain(t *testing.T, kind store.Kind, env map[string]string) *testServ
 		"ADDR":        "127.0.0.1:0",
 		"DATA_DIR":    t.TempDir(),
 		"BCRYPT_COST": "4",
+
+		"BCRYPT_COST_UNSAFE": "1",
 	}
 	if kind == store.Postgres {
 		vars["DATABASE_URL"] = storetest.DSN(t, kind)

@@ -1,0 +1,150 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"tessera/backend"
+	"tessera/shared"
+)
+
+// Limits are the API's throttles. Counters live in the database, so they
+// survive a restart and hold across every server on it; only sign-in,
+// registration and password changes touch them. The zero Limits throttles
+// nothing.
+type Limits struct {
+	// LoginFreeFailures failed sign-ins per account and client IP go
+	// unanswered by backoff; each one after that backs the pair off for
+	// a time that starts at one second and doubles up to LoginBackoffMax.
+	// While backed off, even the right password is refused from that IP.
+	// A successful sign-in forgets the failures.
+	LoginFreeFailures int
+	LoginBackoffMax   time.Duration
+	// AccountBudget bounds the failed sign-ins per account from client IPs
+	// that never signed in to it; once spent, only known IPs get through.
+	AccountBudget backend.Rate
+	// Per client IP: sign-in attempts, registrations, password changes.
+	LoginRate    backend.Rate
+	RegisterRate backend.Rate
+	PasswordRate backend.Rate
+}
+
+// DefaultLimits are the limits of a server that does not say otherwise.
+func DefaultLimits() Limits {
+	return Limits{
+		LoginFreeFailures: 5,
+		LoginBackoffMax:   15 * time.Minute,
+		AccountBudget:     backend.Rate{N: 100, Per: time.Hour},
+		LoginRate:         backend.Rate{N: 60, Per: time.Minute},
+		RegisterRate:      backend.Rate{N: 20, Per: 10 * time.Minute},
+		PasswordRate:      backend.Rate{N: 10, Per: 10 * time.Minute},
+	}
+}
+
+// backoffBase is the first backoff after the free failures.
+const backoffBase = time.Second
+
+// backoff reports whether failures back off sign-ins at all.
+func (l Limits) backoff() bool { return l.LoginBackoffMax > 0 }
+
+// throttled is the answer to a request over a limit: 429, with when to
+// come back.
+func throttled(wait time.Duration) error {
+	secs := max(1, int64(math.Ceil(wait.Seconds())))
+	return &backend.Error{
+		Code:       shared.CodeRateLimited,
+		Msg:        fmt.Sprintf("Too many attempts, try again in %d seconds", secs),
+		RetryAfter: time.Duration(secs) * time.Second,
+	}
+}
+
+// clientIP is the address of the client that sent r: the connection's
+// peer, or, when the peer is one of TrustedProxies, the rightmost address
+// of X-Forwarded-For that is not a trusted proxy (proxies append the peer
+// they saw, so only that part of the header can be believed). An IPv6
+// client counts as its /64: one host usually has a whole /64.
+func (s *Server) clientIP(r *http.Request) netip.Prefix {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Prefix{}
+	}
+	addr = addr.Unmap()
+	if s.trusted(addr) {
+		values := r.Header.Values("X-Forwarded-For")
+	walk:
+		for i := len(values) - 1; i >= 0; i-- {
+			parts := strings.Split(values[i], ",")
+			for j := len(parts) - 1; j >= 0; j-- {
+				a, err := netip.ParseAddr(strings.TrimSpace(parts[j]))
+				if err != nil {
+					break walk // a malformed hop: believe nothing before it
+				}
+				addr = a.Unmap()
+				if !s.trusted(addr) {
+					break walk
+				}
+			}
+		}
+	}
+	bits := addr.BitLen()
+	if addr.Is6() {
+		bits = 64
+	}
+	p, _ := addr.Prefix(bits)
+	return p
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	for _, p := range s.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// ipKey is the key of the per-IP budget of what ("login", "register",
+// "password") for ip.
+func ipKey(what string, ip netip.Prefix) string { return "ip:" + what + ":" + ip.String() }
+
+// nameHash keeps keys of a bounded size whatever the name, and keeps the
+// names themselves out of the throttle table.
+func nameHash(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	return hex.EncodeToString(sum[:12])
+}
+
+// failKey is the key of the failed sign-ins of the account name from ip.
+func failKey(name string, ip netip.Prefix) string { return "fail:" + nameHash(name) + ":" + ip.String() }
+
+// accountKey is the key of the budget of failures of the account name
+// from unknown IPs.
+func accountKey(name string) string { return "acct:" + nameHash(name) }
+
+// spend takes one from the per-IP budget rate of what, or answers how
+// long to wait.
+func (s *Server) spend(ctx context.Context, what string, ip netip.Prefix, rate backend.Rate) error {
+	if !rate.Limited() {
+		return nil
+	}
+	wait, err := s.Store.TakeToken(ctx, ipKey(what, ip), rate, 1)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		return throttled(wait)
+	}
+	return nil
+}
