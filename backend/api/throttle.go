@@ -127,7 +127,9 @@ func nameHash(name string) string {
 }
 
 // failKey is the key of the failed sign-ins of the account name from ip.
-func failKey(name string, ip netip.Prefix) string { return "fail:" + nameHash(name) + ":" + ip.String() }
+func failKey(name string, ip netip.Prefix) string {
+	return "fail:" + nameHash(name) + ":" + ip.String()
+}
 
 // accountKey is the key of the budget of failures of the account name
 // from unknown IPs.
