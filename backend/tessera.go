@@ -126,7 +126,8 @@ type ThrottleStore interface {
 	// TakeToken takes cost from the token bucket key of rate r (it holds
 	// at most r.N and gains r.N every r.Per; a new bucket is full) and
 	// returns 0; when the bucket holds less than cost it takes nothing and
-	// returns how long until it holds enough. A cost of 0 only looks.
+	// returns how long until it holds enough. A cost of 0 only looks
+	// whether one token is there.
 	TakeToken(ctx context.Context, key string, r Rate, cost float64) (time.Duration, error)
 	// Backoff returns how long key is still backed off, 0 when it is not.
 	Backoff(ctx context.Context, key string) (time.Duration, error)

@@ -139,14 +139,9 @@ func (c *Client) Login(ctx context.Context, cr Credentials) (TokenPair, error) {
 	if err := c.do(ctx, http.MethodPost, "/api/login", body, authNone, &pair); err != nil {
 		return TokenPair{}, err
 	}
-	if pair.AccessToken == "" || pair.RefreshToken == "" {
-		return TokenPair{}, errors.New("POST /api/login: answer lacks a token")
+	if err := c.adopt(ctx, "POST /api/login", pair); err != nil {
+		return TokenPair{}, err
 	}
-	if err := c.lock(ctx); err != nil {
-		return TokenPair{}, fmt.Errorf("login: %w", err)
-	}
-	c.store.Save(pair)
-	c.unlock()
 	return pair, nil
 }
 
@@ -228,15 +223,34 @@ func (c *Client) LogoutOthers(ctx context.Context) error {
 	return c.do(ctx, http.MethodDelete, "/api/logout?scope=others", nil, authAccess, nil)
 }
 
-// ChangePassword replaces the user's password (POST /api/password); the
-// server ends every other session of the user. A wrong current password is
-// an *Error with Status 401.
+// ChangePassword replaces the user's password (POST /api/password). The
+// server ends every session of the user and answers the pair of a new
+// one, which the Client stores: this Client stays signed in, every other
+// holder of the user's tokens is signed out. A wrong current password is
+// an *Error with Status 401 and CodeBadCredentials.
 func (c *Client) ChangePassword(ctx context.Context, current, next string) error {
 	body, err := json.Marshal(PasswordChange{CurrentPassword: current, NewPassword: next})
 	if err != nil {
 		return fmt.Errorf("encode body: %w", err)
 	}
-	return c.do(ctx, http.MethodPost, "/api/password", body, authAccess, nil)
+	var out PasswordChanged
+	if err := c.do(ctx, http.MethodPost, "/api/password", body, authAccess, &out); err != nil {
+		return err
+	}
+	return c.adopt(ctx, "POST /api/password", TokenPair{AccessToken: out.AccessToken, RefreshToken: out.RefreshToken})
+}
+
+// adopt stores pair, the answer of the call what, as Login does.
+func (c *Client) adopt(ctx context.Context, what string, pair TokenPair) error {
+	if pair.AccessToken == "" || pair.RefreshToken == "" {
+		return fmt.Errorf("%s: answer lacks a token", what)
+	}
+	if err := c.lock(ctx); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	c.store.Save(pair)
+	c.unlock()
+	return nil
 }
 
 // Files lists the protected files (GET /api/files).

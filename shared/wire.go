@@ -105,6 +105,14 @@ type SessionList struct {
 	Sessions []SessionInfo `json:"sessions"`
 }
 
+// PasswordChanged is the answer to POST /api/password: the tokens of the
+// session that replaces the caller's (every session of the user ended).
+type PasswordChanged struct {
+	Msg          string `json:"msg"`
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+}
+
 // PasswordChange is the body of POST /api/password.
 type PasswordChange struct {
 	CurrentPassword string `json:"current_password"`

@@ -222,6 +222,11 @@ func TestBadInput(t *testing.T) {
 			{"ErrFormContentType", "/api/register", creds("alice", "secret"), "application/x-www-form-urlencoded", 415, shared.CodeUnsupportedMedia},
 			{"ErrMultipart", "/api/login", creds("alice", "secret"), "multipart/form-data; boundary=x", 415, shared.CodeUnsupportedMedia},
 			{"ErrBadContentType", "/api/login", creds("alice", "secret"), ";;;", 415, shared.CodeUnsupportedMedia},
+			// Cross-site POSTs a browser sends without a preflight.
+			{"ErrTextPlain", "/api/register", creds("alice", "secret"), "text/plain;charset=UTF-8", 415, shared.CodeUnsupportedMedia},
+			{"ErrTextPlainLogin", "/api/login", creds("alice", "secret"), "text/plain", 415, shared.CodeUnsupportedMedia},
+			{"ErrNoContentType", "/api/register", creds("alice", "secret"), "", 415, shared.CodeUnsupportedMedia},
+			{"ErrJSONLookalike", "/api/register", creds("alice", "secret"), "text/json", 415, shared.CodeUnsupportedMedia},
 			{"ErrInvalidUTF8Name", "/api/register", "{\"username\":\"al\xffce\",\"password\":\"secret\"}", "application/json", 400, shared.CodeUsernameInvalid},
 		}
 		for _, tt := range tests {
@@ -240,9 +245,17 @@ func TestBadInput(t *testing.T) {
 		if err != nil || n != 0 {
 			t.Fatalf("users named alice = %d, %v; want 0", n, err)
 		}
-		t.Run("OKTextPlain", func(t *testing.T) {
-			w := e.do(req{method: "POST", path: "/api/register", body: creds("dave", "secret"), header: map[string]string{"Content-Type": "text/plain;charset=UTF-8"}})
+		t.Run("OKJSONWithCharset", func(t *testing.T) {
+			w := e.do(req{method: "POST", path: "/api/register", body: creds("dave", "secret"), header: map[string]string{"Content-Type": "application/json; charset=utf-8"}})
 			checkJSON(t, w, 200, `"create account"`)
+		})
+		t.Run("OKJSONSuffix", func(t *testing.T) {
+			w := e.do(req{method: "POST", path: "/api/register", body: creds("erin", "secret"), header: map[string]string{"Content-Type": "application/vnd.api+json"}})
+			checkJSON(t, w, 200, `"create account"`)
+		})
+		t.Run("OKNoBodyNoContentType", func(t *testing.T) {
+			w := e.do(req{method: "POST", path: "/api/register"})
+			checkMsg(t, w, 400, shared.MsgMissingCredentials, shared.CodeMissingCredentials)
 		})
 		t.Run("ErrHugeAuthorization", func(t *testing.T) {
 			w := e.do(req{method: "GET", path: "/api/user-data", header: map[string]string{"Authorization": "Bearer " + strings.Repeat("a.", 20000) + "a"}})

@@ -131,6 +131,11 @@ func (s *Server) authenticate(r *http.Request, kind tokenKind) (*principal, erro
 		return nil, backend.Errorf(shared.CodeRefreshTokenNeeded, "Only refresh tokens are allowed")
 	}
 	p := &principal{claims: claims}
+	if claims.SessionID == "" && !s.LegacyTokens {
+		// Without a session a token can only have been made by another
+		// program with the secret; only LegacyTokens trusts them.
+		return nil, errRevoked
+	}
 	if claims.SessionID != "" {
 		p.session, err = s.Store.SessionByID(r.Context(), claims.SessionID)
 		if errors.Is(err, backend.ErrNotFound) {
@@ -162,8 +167,10 @@ func (s *Server) authenticate(r *http.Request, kind tokenKind) (*principal, erro
 		// The name now belongs to another account than the session's.
 		return nil, errRevoked
 	}
-	if p.session == nil && !p.user.TokensValidAfter.IsZero() && claims.IssuedAt <= p.user.TokensValidAfter.Unix() {
-		// Issued before a password change or a global logout.
+	if p.session == nil && (!p.user.TokensValidAfter.IsZero() && claims.IssuedAt <= p.user.TokensValidAfter.Unix() ||
+		claims.IssuedAt < p.user.CreatedAt.Unix()) {
+		// Issued before a password change or a global logout, or before
+		// the account existed: for another account of that name.
 		return nil, errRevoked
 	}
 	return p, nil

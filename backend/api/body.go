@@ -37,13 +37,15 @@ func readCredentials(w http.ResponseWriter, r *http.Request) (shared.Credentials
 var errEmptyBody = backend.Errorf(shared.CodeInvalidJSON, "Request body is empty")
 
 // readObject reads a JSON object from the body, plain or in the Flask
-// front-end's envelope {"body": "<JSON>"} (an object there is accepted too). The body
-// must be JSON (or text/plain, or have no Content-Type) and at most
-// maxBodyBytes long.
+// front-end's envelope {"body": "<JSON>"} (an object there is accepted too).
+// A body must be sent as Content-Type application/json (any charset; or a
+// +json type): a browser preflights such a POST from another origin, which
+// it does not for text/plain or a form. It must be at most maxBodyBytes
+// long.
 func readObject(w http.ResponseWriter, r *http.Request) (map[string]json.RawMessage, error) {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || !(mt == "application/json" || mt == "text/plain" || strings.HasSuffix(mt, "+json")) {
+	if r.ContentLength != 0 {
+		mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if err != nil || !(mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")) {
 			return nil, backend.Errorf(shared.CodeUnsupportedMedia, "Content-Type must be application/json")
 		}
 	}

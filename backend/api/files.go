@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"tessera/internal/deadline"
 	"tessera/shared"
 )
 
@@ -38,8 +39,10 @@ func inline(ctype string) bool {
 func (s *Server) handleFile(w http.ResponseWriter, r *http.Request, _ *principal) {
 	name := r.PathValue("path")
 	// os.Root refuses names that leave the folder, through ".." or through
-	// symlinks; fs.ValidPath also refuses absolute and unclean names.
-	if s.Files == nil || !fs.ValidPath(name) || name == "." || strings.ContainsRune(name, 0) {
+	// symlinks; fs.ValidPath also refuses absolute and unclean names. Dot
+	// files and folders (.env, .git) are never served, as they are never
+	// listed.
+	if s.Files == nil || !fs.ValidPath(name) || name == "." || strings.ContainsRune(name, 0) || hidden(name) {
 		s.writeError(w, r, errNotFound)
 		return
 	}
@@ -70,7 +73,20 @@ func (s *Server) handleFile(w http.ResponseWriter, r *http.Request, _ *principal
 		h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": path.Base(name)}))
 		h.Set("Content-Security-Policy", "sandbox")
 	}
-	http.ServeContent(w, r, name, info.ModTime(), f)
+	// A large file to a slow client outlasts the write deadline of an API
+	// answer: it moves on as long as the download does.
+	http.ServeContent(deadline.Extending(w, s.WriteTimeout), r, name, info.ModTime(), f)
+}
+
+// hidden reports whether a segment of the slash-separated name starts with
+// a dot.
+func hidden(name string) bool {
+	for seg := range strings.SplitSeq(name, "/") {
+		if strings.HasPrefix(seg, ".") {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) handleFileList(w http.ResponseWriter, r *http.Request, _ *principal) {

@@ -36,6 +36,9 @@ func TestFiles(t *testing.T) {
 		write("blob.unknownext", []byte("??"))
 		write("sub/deep.txt", []byte("deep"))
 		write(".hidden", []byte("hidden"))
+		write(".env", []byte("SECRET=1"))
+		write(".git/config", []byte("[SECRET]"))
+		write("sub/.htpasswd", []byte("SECRET"))
 		secretDir := filepath.Dir(e.files)
 		if err := os.WriteFile(filepath.Join(secretDir, "secret.txt"), []byte("TOP SECRET"), 0o600); err != nil {
 			t.Fatal(err)
@@ -139,6 +142,12 @@ func TestFiles(t *testing.T) {
 			"/api/files/..\\secret.txt",
 			"/api/files/./notes.txt",
 			"/api/files/pipe",
+			// Dot files and dot folders are never served, as never listed.
+			"/api/files/.env",
+			"/api/files/.hidden",
+			"/api/files/.git/config",
+			"/api/files/sub/.htpasswd",
+			"/api/files/%2eenv",
 		} {
 			t.Run("ErrNotFound"+path, func(t *testing.T) {
 				// Build the URL by hand: NewRequest would resolve dot segments

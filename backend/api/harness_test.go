@@ -88,6 +88,7 @@ type req struct {
 	path   string
 	body   string
 	header map[string]string
+	remote string // the client's address, IP:port; httptest's default when empty
 }
 
 // do sends r through the real handler.
@@ -108,9 +109,22 @@ func (e *env) do(r req) *httptest.ResponseRecorder {
 		}
 		hr.Header.Set(k, v)
 	}
+	if r.remote != "" {
+		hr.RemoteAddr = r.remote
+	}
 	w := httptest.NewRecorder()
 	e.handler.ServeHTTP(w, hr)
 	return w
+}
+
+// with returns e with its server changed by change and a handler of its
+// own (same store, clock and files).
+func (e *env) with(change func(s *api.Server)) *env {
+	srv := *e.srv
+	change(&srv)
+	e2 := *e
+	e2.srv, e2.handler = &srv, srv.Handler()
+	return &e2
 }
 
 func creds(user, pass string) string {
@@ -190,9 +204,7 @@ func checkMsg(t testing.TB, w *httptest.ResponseRecorder, status int, msg, code 
 // restrictOrigins returns e's handler with a CORS allow-list.
 func restrictOrigins(t testing.TB, e *env, origins ...string) http.Handler {
 	t.Helper()
-	srv := *e.srv
-	srv.CORSOrigins = origins
-	return srv.Handler()
+	return e.with(func(s *api.Server) { s.CORSOrigins = origins }).handler
 }
 
 func mustHasher(tb testing.TB, cost int) *auth.Hasher {

@@ -36,6 +36,9 @@ type TokenService interface {
 type PasswordHasher interface {
 	Hash(password string) (string, error)
 	Check(hash, password string) bool
+	// NeedsRehash reports whether a hash that matched should be replaced
+	// by a new Hash of the password (another cost, another scheme).
+	NeedsRehash(hash string) bool
 }
 
 // Server serves the API. Fill its fields, then call Handler. Fields must not
@@ -79,6 +82,9 @@ type Server struct {
 	// SessionsPerUser bounds a user's live sessions: a sign-in past it ends
 	// the least recently used. 0: no bound.
 	SessionsPerUser int
+	// WriteTimeout bounds the writing of an answer; a file download's
+	// deadline moves on while it makes progress. 0: no bound.
+	WriteTimeout time.Duration
 }
 
 // maxBodyBytes bounds every request body.
@@ -93,6 +99,11 @@ func (s *Server) Handler() http.Handler {
 		app = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.writeError(w, r, errNotFound) })
 	}
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.WriteTimeout > 0 {
+			// Per request, rather than http.Server.WriteTimeout, so that
+			// downloads can move it on (deadline.Extending).
+			_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.WriteTimeout))
+		}
 		if r.URL.Path == catchAll || strings.HasPrefix(r.URL.Path, catchAllSlash) {
 			api.ServeHTTP(w, r)
 			return

@@ -301,10 +301,22 @@ func TestPasswordChange(t *testing.T) {
 		checkMsg(t, change(`[]`), 400, "Request body must be a JSON object", shared.CodeInvalidJSON)
 		e.alive(t, second.AccessToken) // failed attempts change nothing
 
-		checkJSON(t, change(envelope(body("mango", "papaya"))), 200, `{"msg":"Password changed"}`)
-		e.alive(t, cur.AccessToken)
-		if _, w := e.refresh(t, cur.RefreshToken); w.Code != 200 {
-			t.Fatalf("current session ended by the change: %d %s", w.Code, w.Body)
+		w := change(envelope(body("mango", "papaya")))
+		checkJSON(t, w, 200, "")
+		var changed shared.PasswordChanged
+		if err := json.Unmarshal(w.Body.Bytes(), &changed); err != nil || changed.Msg != "Password changed" || changed.AccessToken == "" || changed.RefreshToken == "" {
+			t.Fatalf("answer %s, want the message and a new pair", w.Body)
+		}
+		// The caller goes on with the new pair, in a new session; whoever
+		// holds the old pair of the caller's session is signed out.
+		e.alive(t, changed.AccessToken)
+		if _, w := e.refresh(t, changed.RefreshToken); w.Code != 200 {
+			t.Fatalf("the new pair does not refresh: %d %s", w.Code, w.Body)
+		}
+		e.dead(t, cur.AccessToken, false)
+		e.dead(t, cur.RefreshToken, true)
+		if got := len(e.sessions(t, changed.AccessToken)); got != 1 {
+			t.Fatalf("%d sessions after the change, want 1", got)
 		}
 		e.dead(t, second.AccessToken, false)
 		e.dead(t, second.RefreshToken, true)
@@ -395,10 +407,13 @@ func TestTokensWithoutSession(t *testing.T) {
 			session := e.login("apple", "mango")
 			e.clock.Advance(time.Second)
 			body, _ := json.Marshal(shared.PasswordChange{CurrentPassword: "mango", NewPassword: "papaya"})
-			checkJSON(t, e.do(req{method: "POST", path: "/api/password", body: string(body), header: bearer(session.AccessToken)}), 200, "")
+			w := e.do(req{method: "POST", path: "/api/password", body: string(body), header: bearer(session.AccessToken)})
+			checkJSON(t, w, 200, "")
+			var changed shared.PasswordChanged
+			json.Unmarshal(w.Body.Bytes(), &changed)
 			e.dead(t, access, false)
 			e.dead(t, refresh, true)
-			e.alive(t, session.AccessToken)
+			e.alive(t, changed.AccessToken)
 		})
 	})
 }

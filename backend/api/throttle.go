@@ -150,3 +150,72 @@ func (s *Server) spend(ctx context.Context, what string, ip netip.Prefix, rate b
 	}
 	return nil
 }
+
+// guardAttempt lets a password check of the account name from ip go on,
+// or answers 429: when the pair is backed off after failures, or when ip
+// never signed in to the account and the account's budget of such failures
+// is spent. It reports whether ip is known to the account (user, nil for a
+// name that does not exist, which is then throttled like any other).
+func (s *Server) guardAttempt(ctx context.Context, name string, ip netip.Prefix, user *backend.User) (known bool, err error) {
+	l := s.Limits
+	if !l.backoff() && !l.AccountBudget.Limited() {
+		return false, nil
+	}
+	// Asked for unknown names too, so they take the same time.
+	var uid int64
+	if user != nil {
+		uid = user.ID
+	}
+	if known, err = s.Store.KnownIP(ctx, uid, ip.String()); err != nil {
+		return false, err
+	}
+	if l.backoff() {
+		wait, err := s.Store.Backoff(ctx, failKey(name, ip))
+		if err != nil {
+			return known, err
+		}
+		if wait > 0 {
+			return known, throttled(wait)
+		}
+	}
+	if !known && l.AccountBudget.Limited() {
+		wait, err := s.Store.TakeToken(ctx, accountKey(name), l.AccountBudget, 0)
+		if err != nil {
+			return known, err
+		}
+		if wait > 0 {
+			return known, throttled(wait)
+		}
+	}
+	return known, nil
+}
+
+// attemptFailed counts a wrong password for the account name from ip
+// (known: ip signed in to it before).
+func (s *Server) attemptFailed(ctx context.Context, name string, ip netip.Prefix, known bool) error {
+	l := s.Limits
+	if l.backoff() {
+		if _, err := s.Store.AddFailure(ctx, failKey(name, ip), l.LoginFreeFailures, backoffBase, l.LoginBackoffMax); err != nil {
+			return err
+		}
+	}
+	if !known && l.AccountBudget.Limited() {
+		if _, err := s.Store.TakeToken(ctx, accountKey(name), l.AccountBudget, 1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// attemptSucceeded forgets the failures of the account from ip and
+// remembers ip as known to it.
+func (s *Server) attemptSucceeded(ctx context.Context, name string, ip netip.Prefix, user *backend.User) error {
+	l := s.Limits
+	if !l.backoff() && !l.AccountBudget.Limited() {
+		return nil
+	}
+	if err := s.Store.ClearFailures(ctx, failKey(name, ip)); err != nil {
+		return err
+	}
+	return s.Store.RememberIP(ctx, user.ID, ip.String())
+}

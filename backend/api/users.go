@@ -31,12 +31,21 @@ func validateRegistration(c shared.Credentials) (string, error) {
 }
 
 func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
+	if s.RegistrationClosed {
+		s.writeError(w, r, backend.Errorf(shared.CodeRegistrationClosed, "Registration is closed"))
+		return
+	}
 	c, err := readCredentials(w, r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	name, err := validateRegistration(c)
+	if err == nil {
+		// Only a request that would create an account costs: a typo costs
+		// the client nothing and the server no bcrypt.
+		err = s.spend(r.Context(), "register", s.clientIP(r), s.Limits.RegisterRate)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -56,46 +65,90 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, http.StatusOK, "create account")
 }
 
+var errBadCredentials = backend.Errorf(shared.CodeBadCredentials, "Incorrect password or username")
+
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	c, err := readCredentials(w, r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	var (
-		hash string
-		user *backend.User
-	)
+	ctx, ip := r.Context(), s.clientIP(r)
+	if err := s.spend(ctx, "login", ip, s.Limits.LoginRate); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var user *backend.User
 	// A name register would refuse cannot exist: it is not looked up (a NUL
-	// byte, say, is no name), but still costs the same bcrypt comparison.
-	if name := norm.NFC.String(c.Username); shared.ValidUsername(name) && utf8.RuneCountInString(name) <= shared.MaxUsernameRunes {
-		user, err = s.Store.UserByName(r.Context(), name)
+	// byte, say, is no name), but is throttled and costs the same bcrypt
+	// comparison as any other.
+	name := norm.NFC.String(c.Username)
+	if shared.ValidUsername(name) && utf8.RuneCountInString(name) <= shared.MaxUsernameRunes {
+		user, err = s.Store.UserByName(ctx, name)
 		switch {
-		case err == nil:
-			hash = user.Password
 		case errors.Is(err, backend.ErrNotFound):
 			user = nil
-		default:
+		case err != nil:
 			s.writeError(w, r, err)
 			return
 		}
 	}
-	badCredentials := backend.Errorf(shared.CodeBadCredentials, "Incorrect password or username")
-	// An unknown name still costs one bcrypt comparison (Check with an empty
-	// hash), so the answer does not tell which names exist.
-	if !s.Passwords.Check(hash, c.Password) || user == nil {
-		s.writeError(w, r, badCredentials)
+	known, err := s.guardAttempt(ctx, name, ip, user)
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
+	var hash string
+	if user != nil {
+		hash = user.Password
+	}
+	// An unknown name still costs one comparison (Check with an empty
+	// hash, against a dummy of the usual cost), so the answer does not
+	// tell which names exist.
+	if !s.Passwords.Check(hash, c.Password) || user == nil {
+		if err := s.attemptFailed(ctx, name, ip, known); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeError(w, r, errBadCredentials)
+		return
+	}
+	if err := s.attemptSucceeded(ctx, name, ip, user); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.rehash(r, user, c.Password)
 	pair, err := s.startSession(r, user)
 	if errors.Is(err, backend.ErrConflict) {
-		err = badCredentials // the password changed while it was checked
+		err = errBadCredentials // the password changed while it was checked
 	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	s.writeJSON(w, http.StatusOK, pair)
+}
+
+// rehash replaces the user's password hash with a new one when it is not of
+// the configured kind and cost (after BCRYPT_COST changed, say). It is best
+// effort: a failure is logged, and the sign-in goes on with the old hash.
+// On success user.Password is the new hash.
+func (s *Server) rehash(r *http.Request, user *backend.User, password string) {
+	if !s.Passwords.NeedsRehash(user.Password) {
+		return
+	}
+	hash, err := s.Passwords.Hash(password)
+	if err != nil {
+		// A password longer than bcrypt takes keeps its old hash.
+		return
+	}
+	ok, err := s.Store.Rehash(r.Context(), user.ID, user.Password, hash)
+	switch {
+	case err != nil:
+		s.logger().WarnContext(r.Context(), "rehash password", "user", user.ID, "err", err)
+	case ok:
+		user.Password = hash
+	}
 }
 
 func (s *Server) handleUserData(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -107,7 +160,9 @@ func (s *Server) handleUserDataV2(w http.ResponseWriter, r *http.Request, p *pri
 }
 
 // handlePassword changes the caller's password after checking the current
-// one, and ends every other session of the user.
+// one, ends every session of the user, the caller's too, and answers a new
+// pair for a new session: whoever held the old pair of this session is
+// signed out as well. A wrong current password counts as a failed sign-in.
 func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, p *principal) {
 	fields, err := readObject(w, r)
 	if err != nil && err != errEmptyBody {
@@ -123,20 +178,43 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, p *princ
 		s.writeError(w, r, err)
 		return
 	}
+	ctx, ip := r.Context(), s.clientIP(r)
+	if err := s.spend(ctx, "password", ip, s.Limits.PasswordRate); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	known, err := s.guardAttempt(ctx, p.user.Name, ip, p.user)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if !s.Passwords.Check(p.user.Password, current) {
+		if err := s.attemptFailed(ctx, p.user.Name, ip, known); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		s.writeError(w, r, backend.Errorf(shared.CodeBadCredentials, "Incorrect password"))
 		return
 	}
 	hash, err := s.Passwords.Hash(next)
 	if err == nil {
-		err = s.Store.SetPassword(r.Context(), p.user.ID, hash)
+		err = s.Store.SetPassword(ctx, p.user.ID, hash)
 	}
 	if err == nil {
-		_, err = s.Store.RevokeSessions(r.Context(), p.user.ID, backend.SessionSet{Except: p.claims.SessionID}, backend.ReasonPasswordChange)
+		_, err = s.Store.RevokeSessions(ctx, p.user.ID, backend.SessionSet{}, backend.ReasonPasswordChange)
+	}
+	var pair shared.TokenPair
+	if err == nil {
+		user := *p.user
+		user.Password = hash
+		pair, err = s.startSession(r, &user)
+		if errors.Is(err, backend.ErrConflict) {
+			err = errRevoked // another change won the race: this pair is not the current password's
+		}
 	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.writeJSON(w, http.StatusOK, shared.Message{Msg: "Password changed"})
+	s.writeJSON(w, http.StatusOK, shared.PasswordChanged{Msg: "Password changed", AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken})
 }

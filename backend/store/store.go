@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"time"
@@ -59,7 +60,12 @@ func ParseDSN(dsn string) (Kind, string, error) {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		u, err := url.Parse(dsn)
 		if err != nil {
-			return "", "", fmt.Errorf("not a valid URL: %w", err)
+			// Not %w: url.Error's message holds the URL, password and all.
+			var uerr *url.Error
+			if errors.As(err, &uerr) {
+				err = uerr.Err
+			}
+			return "", "", fmt.Errorf("not a valid URL: %s", redact(err.Error(), dsn))
 		}
 		if u.Host == "" {
 			return "", "", errors.New("no host in the URL")
@@ -83,9 +89,50 @@ func ParseDSN(dsn string) (Kind, string, error) {
 	}
 }
 
+// userinfo finds the user and password of a URL, even of one that does not
+// parse.
+var userinfo = regexp.MustCompile(`^[a-z]+://([^/@:]*):([^/@]*)@`)
+
+// redact returns msg with the password of dsn, if any, replaced by xxxxx:
+// in "user:password@", and alone (where a library quotes it) when it is
+// long enough not to be mistaken for other text.
+func redact(msg, dsn string) string {
+	m := userinfo.FindStringSubmatch(dsn)
+	if m == nil || m[2] == "" {
+		return msg
+	}
+	msg = strings.ReplaceAll(msg, m[1]+":"+m[2]+"@", m[1]+":xxxxx@")
+	if len(m[2]) >= 4 {
+		msg = strings.ReplaceAll(msg, m[2], "xxxxx")
+	}
+	return msg
+}
+
+// redactedError is err with the password of a DSN left out of its message.
+type redactedError struct {
+	err error
+	dsn string
+}
+
+func (e *redactedError) Error() string { return redact(e.err.Error(), e.dsn) }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// Redacted returns dsn with its password, if any, replaced by "xxxxx", to
+// be shown in logs and messages.
+func Redacted(dsn string) string { return redact(dsn, dsn) }
+
 // Open connects to the database that dsn selects (see ParseDSN), migrates
-// it and returns it. A SQLite file's folder is created if missing.
+// it and returns it. A SQLite file's folder is created if missing. Its
+// errors never show the DSN's password.
 func Open(ctx context.Context, dsn string) (*DB, error) {
+	db, err := open(ctx, dsn)
+	if err != nil {
+		return nil, &redactedError{err: err, dsn: dsn}
+	}
+	return db, nil
+}
+
+func open(ctx context.Context, dsn string) (*DB, error) {
 	kind, target, err := ParseDSN(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -577,5 +578,38 @@ func BenchmarkIsTokenRevoked(b *testing.B) {
 		if _, err := db.IsTokenRevoked(ctx, "jti-0500"); err != nil {
 			b.Fatalf("IsTokenRevoked: %v", err)
 		}
+	}
+}
+
+// TestRedacted: no message about a DSN shows its password, whether the DSN
+// parses or not.
+func TestRedacted(t *testing.T) {
+	t.Parallel()
+	const pw = "s3cr3t-pa55"
+	for _, dsn := range []string{
+		"postgres://tessera:" + pw + "@db:5432/tessera?sslmode=disable",
+		"postgres://tessera:" + pw + "@db:port/x",        // bad port
+		"postgres://tessera:" + pw + "@db:5432/%zz",      // bad escape
+		"postgresql://tessera:" + pw + "@[::1/tessera",   // bad host
+		"postgres://tessera:" + pw + "@127.0.0.1:1/none", // nothing listens
+	} {
+		t.Run(dsn[strings.Index(dsn, "@"):], func(t *testing.T) {
+			if got := store.Redacted(dsn); strings.Contains(got, pw) || !strings.Contains(got, "tessera:xxxxx@") {
+				t.Errorf("Redacted = %q", got)
+			}
+			_, _, perr := store.ParseDSN(dsn)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			db, oerr := store.Open(ctx, dsn)
+			if db != nil {
+				db.Close()
+				t.Fatalf("Open(%q) succeeded", dsn)
+			}
+			for _, err := range []error{perr, oerr} {
+				if err != nil && strings.Contains(err.Error(), pw) {
+					t.Errorf("error shows the password: %v", err)
+				}
+			}
+		})
 	}
 }

@@ -62,8 +62,8 @@ func (s *DB) TakeToken(ctx context.Context, key string, r backend.Rate, cost flo
 		perToken := r.Per.Seconds() / float64(r.N)
 		elapsed := max(0, now.Sub(row.UpdatedAt).Seconds())
 		tokens := min(float64(r.N), row.Tokens+elapsed/perToken)
-		if tokens < cost {
-			wait = time.Duration((cost - tokens) * perToken * float64(time.Second))
+		if need := max(cost, 1); tokens < need {
+			wait = time.Duration((need - tokens) * perToken * float64(time.Second))
 			return nil
 		}
 		if cost == 0 {

@@ -367,6 +367,12 @@ func loadSecret(c Config, random func([]byte) (int, error)) ([]byte, error) {
 			tmp.Close()
 			return nil, fmt.Errorf("write secret: %w", err)
 		}
+		// On disk before it has its name: after a crash the file is whole
+		// or absent, never empty (which would stop every later start).
+		if err := tmp.Sync(); err != nil {
+			tmp.Close()
+			return nil, fmt.Errorf("write secret: %w", err)
+		}
 		if err := tmp.Close(); err != nil {
 			return nil, fmt.Errorf("write secret: %w", err)
 		}
@@ -376,10 +382,17 @@ func loadSecret(c Config, random func([]byte) (int, error)) ([]byte, error) {
 			}
 			return nil, fmt.Errorf("create %s: %w", path, err)
 		}
+		if dir, err := os.Open(c.DataDir); err == nil {
+			dir.Sync() // the new name, on file systems that need it
+			dir.Close()
+		}
 		return secret, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if info, err := os.Stat(path); err == nil && info.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("%s is open to other users (mode %#o): run chmod 600 %s", path, info.Mode().Perm(), path)
 	}
 	secret := []byte(strings.TrimSpace(string(b)))
 	if len(secret) < auth.MinSecretLen {

@@ -62,6 +62,7 @@ type Main struct {
 	Now func() time.Time
 
 	db       *store.DB
+	hasher   *auth.Hasher
 	files    *os.Root
 	ln       net.Listener
 	srv      *http.Server
@@ -105,6 +106,8 @@ func (m *Main) Run(ctx context.Context) error {
 		now = time.Now
 	}
 	tokens.Now, m.db.Now = now, now
+	m.hasher = hasher
+	m.useCommonCost(ctx)
 	assets := web.New()
 	if !assets.HasWasm() {
 		m.Logger.Warn("web/app.wasm was not built into this binary: the browser app will not start; use make run or make build")
@@ -128,6 +131,7 @@ func (m *Main) Run(ctx context.Context) error {
 		RegistrationClosed: !cfg.Registration,
 		LegacyTokens:       cfg.LegacyTokens,
 		SessionsPerUser:    cfg.SessionsPerUser,
+		WriteTimeout:       writeTimeout,
 		Now:                now,
 	}
 	if m.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
@@ -139,8 +143,10 @@ func (m *Main) Run(ctx context.Context) error {
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
+		// No WriteTimeout here: the handler sets writeTimeout per request,
+		// and downloads move it on as long as they make progress.
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
 	m.served = make(chan error, 1)
@@ -152,23 +158,53 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
-// purgeLoop deletes expired blocklist rows and ended sessions every
-// interval, so the tables do not grow forever.
+// writeTimeout bounds the writing of an answer (see api.Server).
+const writeTimeout = 30 * time.Second
+
+// useCommonCost gives the hasher's dummy hash the cost most stored hashes
+// have, so that a sign-in with an unknown name takes as long as most
+// sign-ins with a known one. Failures are logged: the dummy stays.
+func (m *Main) useCommonCost(ctx context.Context) {
+	cost, err := m.db.CommonHashCost(ctx)
+	if err == nil && cost > 0 {
+		err = m.hasher.SetDummyCost(cost)
+	}
+	if err != nil && ctx.Err() == nil {
+		m.Logger.Warn("cost of the dummy password hash", "err", err)
+	}
+}
+
+// throttleMemory is how long the purge keeps a throttle counter after its
+// last use: as long as any limit can remember it.
+func throttleMemory(l api.Limits) time.Duration {
+	return max(24*time.Hour, l.LoginBackoffMax, l.AccountBudget.Per, l.LoginRate.Per, l.RegisterRate.Per, l.PasswordRate.Per)
+}
+
+// purgeLoop deletes expired blocklist rows, ended sessions and forgotten
+// throttle counters every interval, so the tables do not grow forever, and
+// follows the cost most password hashes have (they change cost as users
+// sign in after BCRYPT_COST changed).
 func (m *Main) purgeLoop(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		n, err := m.db.PurgeExpired(ctx)
-		if err == nil {
-			var k int64
-			k, err = m.db.PurgeSessions(ctx, m.Config.RefreshTTL)
+		var n int64
+		var errs []error
+		for _, purge := range []func() (int64, error){
+			func() (int64, error) { return m.db.PurgeExpired(ctx) },
+			func() (int64, error) { return m.db.PurgeSessions(ctx, m.Config.RefreshTTL) },
+			func() (int64, error) { return m.db.PurgeThrottle(ctx, throttleMemory(m.Config.Limits)) },
+		} {
+			k, err := purge()
 			n += k
+			errs = append(errs, err)
 		}
-		if err != nil && ctx.Err() == nil {
+		if err := errors.Join(errs...); err != nil && ctx.Err() == nil {
 			m.Logger.Error("purge", "err", err)
 		} else if n > 0 {
-			m.Logger.Info("purged expired blocklist rows and ended sessions", "rows", n)
+			m.Logger.Info("purged expired blocklist rows, ended sessions and old throttle counters", "rows", n)
 		}
+		m.useCommonCost(ctx)
 		select {
 		case <-ctx.Done():
 			return

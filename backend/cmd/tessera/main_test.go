@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"tessera/backend/api"
 	"tessera/backend/store"
 	"tessera/backend/store/storetest"
 	"tessera/internal/testclock"
@@ -129,6 +130,20 @@ func TestLoadConfig(t *testing.T) {
 		{"ErrRotation", "REFRESH_ROTATION", "yes", "REFRESH_ROTATION"},
 		{"ErrGrace", "REFRESH_REUSE_GRACE", "soon", "REFRESH_REUSE_GRACE"},
 		{"ErrMaxAge", "SESSION_MAX_AGE", "1s", "SESSION_MAX_AGE"},
+		{"ErrCheapCost", "BCRYPT_COST", "9", "BCRYPT_COST_UNSAFE"},
+		{"ErrGraceTooLong", "REFRESH_REUSE_GRACE", "61s", "REFRESH_REUSE_GRACE"},
+		{"ErrRateLimit", "RATE_LIMIT", "maybe", "RATE_LIMIT"},
+		{"ErrRate", "LOGIN_RATE", "10", "LOGIN_RATE"},
+		{"ErrRateZero", "REGISTER_RATE", "0/1m", "REGISTER_RATE"},
+		{"ErrBudget", "LOGIN_ACCOUNT_BUDGET", "100/forever", "LOGIN_ACCOUNT_BUDGET"},
+		{"ErrFreeFailures", "LOGIN_FREE_FAILURES", "-1", "LOGIN_FREE_FAILURES"},
+		{"ErrBackoff", "LOGIN_BACKOFF_MAX", "0s", "LOGIN_BACKOFF_MAX"},
+		{"ErrProxies", "TRUSTED_PROXIES", "10.0.0.0/8, proxy.local", "TRUSTED_PROXIES"},
+		{"ErrRegistration", "REGISTRATION", "invite", "REGISTRATION"},
+		{"ErrLegacy", "LEGACY_TOKENS", "yes", "LEGACY_TOKENS"},
+		{"ErrPublicURL", "PUBLIC_URL", "auth.example.com", "PUBLIC_URL"},
+		{"ErrSessionsPerUser", "SESSIONS_PER_USER", "many", "SESSIONS_PER_USER"},
+		{"ErrDatabasePasswordHidden", "DATABASE_URL", "postgres://u:hunter2-secret@db:port/x", "DATABASE_URL"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := LoadConfig(func(k string) string {
@@ -142,8 +157,72 @@ func TestLoadConfig(t *testing.T) {
 			}
 		})
 	}
+	t.Run("ErrDatabasePasswordNeverShown", func(t *testing.T) {
+		_, err := LoadConfig(func(k string) string {
+			if k == "DATABASE_URL" {
+				return "postgres://u:hunter2-secret@db:port/x"
+			}
+			return ""
+		})
+		if err == nil || strings.Contains(err.Error(), "hunter2") {
+			t.Fatalf("err = %v, want one without the password", err)
+		}
+	})
+	t.Run("OKSafetyDefaults", func(t *testing.T) {
+		c, err := LoadConfig(func(string) string { return "" })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Limits != api.DefaultLimits() || !c.Registration || c.LegacyTokens || c.SessionsPerUser != 100 || c.PublicURL != nil || len(c.TrustedProxies) != 0 {
+			t.Fatalf("defaults = %+v", c)
+		}
+		c, err = LoadConfig(func(k string) string {
+			return map[string]string{"JWT_SECRET": strings.Repeat("k", 32), "RATE_LIMIT": "off", "REGISTRATION": "closed",
+				"TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.1", "PUBLIC_URL": "https://auth.example.com/", "LOGIN_RATE": "5/1s",
+				"BCRYPT_COST": "4", "BCRYPT_COST_UNSAFE": "1"}[k]
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Limits != (api.Limits{}) || c.Registration || !c.LegacyTokens || c.PublicURL.String() != "https://auth.example.com" ||
+			len(c.TrustedProxies) != 2 || c.TrustedProxies[1].String() != "192.168.1.1/32" || c.BcryptCost != 4 {
+			t.Fatalf("config = %+v", c)
+		}
+	})
+	t.Run("ErrFilesDirHoldsDataDir", func(t *testing.T) {
+		data := t.TempDir()
+		for _, files := range []string{data, filepath.Dir(data), data + "/", filepath.Join(data, "..")} {
+			_, err := LoadConfig(func(k string) string { return map[string]string{"DATA_DIR": data, "FILES_DIR": files}[k] })
+			if err == nil || !strings.Contains(err.Error(), "FILES_DIR") {
+				t.Errorf("FILES_DIR=%s DATA_DIR=%s: err = %v, want a FILES_DIR error", files, data, err)
+			}
+		}
+		link := filepath.Join(t.TempDir(), "link")
+		if err := os.Symlink(data, link); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := LoadConfig(func(k string) string { return map[string]string{"DATA_DIR": data, "FILES_DIR": link}[k] }); err == nil {
+			t.Errorf("FILES_DIR a symlink to DATA_DIR was accepted")
+		}
+		db := filepath.Join(t.TempDir(), "files")
+		if _, err := LoadConfig(func(k string) string {
+			return map[string]string{"DATA_DIR": data, "FILES_DIR": db, "DATABASE_URL": "sqlite:" + db + "/x.db"}[k]
+		}); err == nil {
+			t.Errorf("the SQLite file inside FILES_DIR was accepted")
+		}
+	})
+	t.Run("OKFilesDirBeside", func(t *testing.T) {
+		data := t.TempDir()
+		for _, files := range []string{filepath.Join(data, "files"), filepath.Join(data, "shared"), t.TempDir()} {
+			if _, err := LoadConfig(func(k string) string { return map[string]string{"DATA_DIR": data, "FILES_DIR": files}[k] }); err != nil {
+				t.Errorf("FILES_DIR=%s: %v", files, err)
+			}
+		}
+	})
 	t.Run("OKHelpListsEveryVariable", func(t *testing.T) {
-		for _, v := range []string{"ADDR", "DATA_DIR", "DATABASE_URL", "JWT_SECRET", "ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL", "FILES_DIR", "CORS_ORIGINS", "BCRYPT_COST"} {
+		for _, v := range []string{"ADDR", "DATA_DIR", "DATABASE_URL", "JWT_SECRET", "ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL", "FILES_DIR", "CORS_ORIGINS", "BCRYPT_COST",
+			"BCRYPT_COST_UNSAFE", "REFRESH_ROTATION", "REFRESH_REUSE_GRACE", "SESSION_MAX_AGE", "SESSIONS_PER_USER", "LEGACY_TOKENS", "REGISTRATION", "PUBLIC_URL",
+			"TRUSTED_PROXIES", "RATE_LIMIT", "LOGIN_FREE_FAILURES", "LOGIN_BACKOFF_MAX", "LOGIN_ACCOUNT_BUDGET", "LOGIN_RATE", "REGISTER_RATE", "PASSWORD_RATE"} {
 			if !strings.Contains(configHelp, v) {
 				t.Errorf("tessera -h does not list %s", v)
 			}
@@ -204,6 +283,24 @@ func TestSecret(t *testing.T) {
 		os.WriteFile(filepath.Join(dir, "jwt-secret"), []byte("short\n"), 0o600)
 		if _, err := loadSecret(Config{DataDir: dir}, randRead); err == nil {
 			t.Fatal("a 5-byte secret file was accepted")
+		}
+	})
+	t.Run("ErrOpenToOthers", func(t *testing.T) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "jwt-secret")
+		os.WriteFile(path, []byte(strings.Repeat("k", 64)+"\n"), 0o600)
+		for _, mode := range []os.FileMode{0o640, 0o604, 0o660, 0o666} {
+			if err := os.Chmod(path, mode); err != nil {
+				t.Fatal(err)
+			}
+			_, err := loadSecret(Config{DataDir: dir}, randRead)
+			if err == nil || !strings.Contains(err.Error(), "chmod 600") {
+				t.Fatalf("mode %o: err = %v, want one saying chmod 600", mode, err)
+			}
+		}
+		os.Chmod(path, 0o400)
+		if _, err := loadSecret(Config{DataDir: dir}, randRead); err != nil {
+			t.Fatalf("mode 400: %v", err)
 		}
 	})
 	t.Run("OKEnvironmentWins", func(t *testing.T) {
@@ -445,8 +542,18 @@ func TestClient(t *testing.T) {
 			if err := laptop.ChangePassword(ctx, "wrong", "papaya"); !errors.As(err, &apiErr) || apiErr.Status != 401 {
 				t.Fatalf("wrong current password = %v", err)
 			}
+			old := laptop.Store().Load()
 			if err := laptop.ChangePassword(ctx, "mango", "papaya"); err != nil {
 				t.Fatal(err)
+			}
+			if laptop.Store().Load() == old {
+				t.Fatal("the client kept the old pair after the password change")
+			}
+			// A copy of the laptop's old pair is signed out too.
+			stolen := shared.NewMemoryTokenStore()
+			stolen.Save(old)
+			if _, err := shared.NewClient(s.url, stolen).UserData(ctx); !errors.Is(err, shared.ErrSignedOut) {
+				t.Fatalf("the old pair after the password change: %v, want ErrSignedOut", err)
 			}
 			if _, err := phone.UserData(ctx); err == nil {
 				t.Fatal("the phone's session outlived the password change")
