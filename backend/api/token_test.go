@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -114,6 +115,31 @@ func TestTokenErrors(t *testing.T) {
 		if w := e.do(req{method: "DELETE", path: "/api/logout", header: bearer(revoked.AccessToken)}); w.Code != 200 {
 			t.Fatalf("logout: %d %s", w.Code, w.Body)
 		}
+		// Odd exp, nbf and iat claims (TestFlaskJWTExtendedTimeClaims checks
+		// the same against Flask-JWT-Extended itself).
+		raw := func(s string) json.RawMessage { return json.RawMessage(s) }
+		at := func(d int64) json.RawMessage { return raw(strconv.FormatInt(now.Unix()+d, 10)) }
+		atHalf := func(d int64) json.RawMessage { return raw(strconv.FormatInt(now.Unix()+d, 10) + ".5") }
+		digits := func(d int64) string { return strconv.FormatInt(now.Unix()+d, 10) }
+		signed := func(claims map[string]any) string { return "Bearer " + encodeJWT(t, testSecret, hs256, claims) }
+		odd := func(kv ...any) string {
+			c := access
+			for i := 0; i < len(kv); i += 2 {
+				if kv[i+1] == nil {
+					c = without(c, kv[i].(string))
+				} else {
+					c = with(c, kv[i].(string), kv[i+1])
+				}
+			}
+			return signed(c)
+		}
+		const (
+			expType = "Expiration Time claim (exp) must be an integer."
+			iatType = "Issued At claim (iat) must be an integer."
+			nbfType = "Not Before claim (nbf) must be an integer."
+			iatSoon = "The token is not yet valid (iat)"
+			nbfSoon = "The token is not yet valid (nbf)"
+		)
 		const missingBoth = "Missing JWT in headers or query_string (Missing Authorization Header; Missing 'jwt' query paramater)"
 		const missingBearer = "Missing JWT in headers or query_string (Missing 'Bearer' type in 'Authorization' header. Expected 'Authorization: Bearer <JWT>'; Missing 'jwt' query paramater)"
 		const badHeader = "Bad Authorization header. Expected 'Authorization: Bearer <JWT>'"
@@ -144,6 +170,52 @@ func TestTokenErrors(t *testing.T) {
 			{"ErrNotYetValid", "/api/user-data", "Bearer " + encodeJWT(t, testSecret, hs256, with(access, "nbf", now.Add(time.Hour).Unix())), 422, "The token is not yet valid (nbf)", shared.CodeTokenNotYetValid},
 			{"ErrNoSub", "/api/user-data", "Bearer " + encodeJWT(t, testSecret, hs256, without(access, "sub")), 422, "Missing claim: sub", shared.CodeMissingClaim},
 			{"ErrNoExp", "/api/user-data", "Bearer " + encodeJWT(t, testSecret, hs256, without(access, "exp")), 422, "Missing claim: exp", shared.CodeMissingClaim},
+			{"ErrExpDigitString", "/api/user-data", odd("exp", digits(900)), 422, expType, shared.CodeMalformedToken},
+			{"ErrExpDigitStringPast", "/api/user-data", odd("exp", digits(-60)), 422, expType, shared.CodeMalformedToken},
+			{"ErrExpFloatString", "/api/user-data", odd("exp", digits(900)+".5"), 422, expType, shared.CodeMalformedToken},
+			{"ErrExpWordString", "/api/user-data", odd("exp", "soon"), 422, expType, shared.CodeMalformedToken},
+			{"ErrExpEmptyString", "/api/user-data", odd("exp", ""), 422, expType, shared.CodeMalformedToken},
+			{"ErrExpTrue", "/api/user-data", odd("exp", true), 422, expType, shared.CodeMalformedToken},
+			{"ErrExpFalse", "/api/user-data", odd("exp", false), 422, expType, shared.CodeMalformedToken},
+			{"ErrExpObject", "/api/user-data", odd("exp", map[string]any{"t": 1}), 422, expType, shared.CodeMalformedToken},
+			{"ErrExpArray", "/api/user-data", odd("exp", []any{now.Unix() + 900}), 422, expType, shared.CodeMalformedToken},
+			{"ErrExpInfinite", "/api/user-data", odd("exp", raw("1e400")), 422, expType, shared.CodeMalformedToken},
+			{"ErrExpNull", "/api/user-data", odd("exp", raw("null")), 422, "Missing claim: exp", shared.CodeMissingClaim},
+			{"ErrExpAtNow", "/api/user-data", odd("exp", at(0)), 401, "Token has expired", shared.CodeTokenExpired},
+			{"ErrExpFractionCutToNow", "/api/user-data", odd("exp", atHalf(0)), 401, "Token has expired", shared.CodeTokenExpired},
+			{"ErrExpNegative", "/api/user-data", odd("exp", -5), 401, "Token has expired", shared.CodeTokenExpired},
+			{"ErrIatDigitString", "/api/user-data", odd("iat", digits(0)), 422, iatType, shared.CodeMalformedToken},
+			{"ErrIatWordString", "/api/user-data", odd("iat", "now"), 422, iatType, shared.CodeMalformedToken},
+			{"ErrIatNull", "/api/user-data", odd("iat", raw("null")), 422, iatType, shared.CodeMalformedToken},
+			{"ErrIatTrue", "/api/user-data", odd("iat", true), 422, iatType, shared.CodeMalformedToken},
+			{"ErrIatObject", "/api/user-data", odd("iat", map[string]any{}), 422, iatType, shared.CodeMalformedToken},
+			{"ErrIatInfinite", "/api/user-data", odd("iat", raw("-1e400")), 422, iatType, shared.CodeMalformedToken},
+			{"ErrIatFuture", "/api/user-data", odd("iat", at(1)), 422, iatSoon, shared.CodeTokenNotYetValid},
+			{"ErrIatFutureFraction", "/api/user-data", odd("iat", atHalf(0)), 422, iatSoon, shared.CodeTokenNotYetValid},
+			{"ErrIatHuge", "/api/user-data", odd("iat", raw("99999999999999999999999")), 422, iatSoon, shared.CodeTokenNotYetValid},
+			{"ErrIatFutureOnRefresh", "/api/refresh", "Bearer " + encodeJWT(t, testSecret, hs256, with(flaskClaims("apple", "refresh", now, time.Hour), "iat", at(60))), 422, iatSoon, shared.CodeTokenNotYetValid},
+			{"ErrNbfDigitString", "/api/user-data", odd("nbf", digits(0)), 422, nbfType, shared.CodeMalformedToken},
+			{"ErrNbfWordString", "/api/user-data", odd("nbf", "now"), 422, nbfType, shared.CodeMalformedToken},
+			{"ErrNbfNull", "/api/user-data", odd("nbf", raw("null")), 422, nbfType, shared.CodeMalformedToken},
+			{"ErrNbfFalse", "/api/user-data", odd("nbf", false), 422, nbfType, shared.CodeMalformedToken},
+			{"ErrNbfArray", "/api/user-data", odd("nbf", []any{}), 422, nbfType, shared.CodeMalformedToken},
+			{"ErrNbfInfinite", "/api/user-data", odd("nbf", raw("1e999")), 422, nbfType, shared.CodeMalformedToken},
+			{"ErrNbfHuge", "/api/user-data", odd("nbf", raw("1e19")), 422, nbfSoon, shared.CodeTokenNotYetValid},
+			// PyJWT 2.6's order after the signature: exp's presence (Tessera
+			// requires it), iat, nbf, exp; then Flask-JWT-Extended's sub,
+			// before an expired exp.
+			{"ErrOrderExpMissingBeforeIat", "/api/user-data", odd("exp", nil, "iat", "x"), 422, "Missing claim: exp", shared.CodeMissingClaim},
+			{"ErrOrderIatBeforeNbf", "/api/user-data", odd("iat", at(60), "nbf", at(60)), 422, iatSoon, shared.CodeTokenNotYetValid},
+			{"ErrOrderIatTypeBeforeNbfType", "/api/user-data", odd("iat", raw("null"), "nbf", raw("null")), 422, iatType, shared.CodeMalformedToken},
+			{"ErrOrderIatBeforeExp", "/api/user-data", odd("iat", at(60), "exp", at(-60)), 422, iatSoon, shared.CodeTokenNotYetValid},
+			{"ErrOrderIatTypeBeforeExpired", "/api/user-data", odd("iat", "x", "exp", at(-60)), 422, iatType, shared.CodeMalformedToken},
+			{"ErrOrderNbfBeforeExp", "/api/user-data", odd("nbf", at(60), "exp", at(-60)), 422, nbfSoon, shared.CodeTokenNotYetValid},
+			{"ErrOrderNbfTypeBeforeExpType", "/api/user-data", odd("nbf", "x", "exp", "x"), 422, nbfType, shared.CodeMalformedToken},
+			{"ErrOrderIatFutureBeforeExpType", "/api/user-data", odd("iat", at(60), "exp", true), 422, iatSoon, shared.CodeTokenNotYetValid},
+			{"ErrOrderNbfBeforeSub", "/api/user-data", odd("sub", nil, "nbf", at(60)), 422, nbfSoon, shared.CodeTokenNotYetValid},
+			{"ErrOrderSubBeforeExpired", "/api/user-data", odd("sub", nil, "exp", at(-60)), 422, "Missing claim: sub", shared.CodeMissingClaim},
+			{"ErrOrderExpiredBeforeJTI", "/api/user-data", odd("jti", nil, "exp", at(-60)), 401, "Token has expired", shared.CodeTokenExpired},
+			{"ErrOrderSignatureBeforeTimes", "/api/user-data", "Bearer " + encodeJWT(t, []byte("another-secret-another-secret-0123"), hs256, with(with(access, "exp", "x"), "iat", at(60))), 422, "Signature verification failed", shared.CodeBadSignature},
 			{"ErrRefreshAsAccess", "/api/user-data", "Bearer " + pair.RefreshToken, 422, "Only non-refresh tokens are allowed", shared.CodeAccessTokenNeeded},
 			{"ErrAccessAsRefresh", "/api/refresh", "Bearer " + pair.AccessToken, 422, "Only refresh tokens are allowed", shared.CodeRefreshTokenNeeded},
 			{"ErrRevoked", "/api/user-data", "Bearer " + revoked.AccessToken, 401, "Token has been revoked", shared.CodeTokenRevoked},
@@ -193,6 +265,41 @@ func TestTokenErrors(t *testing.T) {
 			}
 			e.clock.Advance(24 * time.Hour)
 			checkMsg(t, e.do(req{method: "POST", path: "/api/refresh", header: bearer(fresh.RefreshToken)}), 401, "Token has expired", shared.CodeTokenExpired)
+		})
+		t.Run("OKTimeClaimsAsPyJWT", func(t *testing.T) {
+			// PyJWT takes any JSON number: iat compared as it is, nbf and
+			// exp cut to an integer. Issued well after the account (Tessera
+			// revokes a token without session issued before its account).
+			e.clock.Advance(time.Hour)
+			now := e.clock.Now().Unix()
+			num := func(v string) json.RawMessage { return json.RawMessage(v) }
+			at := func(d int64) string { return strconv.FormatInt(now+d, 10) }
+			for name, set := range map[string]map[string]any{
+				"Floats":             {"iat": num(at(-2) + ".5"), "nbf": num(at(-2) + ".5"), "exp": num(at(900) + ".5")},
+				"Exponents":          {"iat": num(strconv.FormatFloat(float64(now-60), 'e', -1, 64)), "exp": num(strconv.FormatFloat(float64(now+900), 'E', -1, 64))},
+				"NbfFractionCutDown": {"nbf": num(at(0) + ".5")},
+				"ExpOneSecondLeft":   {"exp": num(at(1))},
+				"NegativeNbf":        {"nbf": num("-5.5")},
+				"NoNbf":              {"nbf": nil},
+				"HugeExp":            {"exp": num("99999999999999999999999")},
+				"FloatExpBeyondInt":  {"exp": num("1e300")},
+			} {
+				t.Run(name, func(t *testing.T) {
+					c := flaskClaims("apple", "access", e.clock.Now(), 15*time.Minute) // a jti of its own
+					for k, v := range set {
+						if v == nil {
+							c = without(c, k)
+						} else {
+							c = with(c, k, v)
+						}
+					}
+					tok := encodeJWT(t, testSecret, hs256, c)
+					checkJSON(t, e.do(req{method: "GET", path: "/api/user-data", header: bearer(tok)}), 200, `{"user":"apple"}`)
+					// Revoking it stores its exp (capped at year 9999).
+					checkJSON(t, e.do(req{method: "DELETE", path: "/api/logout", header: bearer(tok)}), 200, `{"msg":"Access token successfully revoked"}`)
+					checkMsg(t, e.do(req{method: "GET", path: "/api/user-data", header: bearer(tok)}), 401, "Token has been revoked", shared.CodeTokenRevoked)
+				})
+			}
 		})
 	})
 }

@@ -1,10 +1,13 @@
 package auth
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,25 +40,125 @@ func NewTokens(secret []byte, accessTTL, refreshTTL time.Duration) (*Tokens, err
 	return &Tokens{secret: secret, AccessTTL: accessTTL, RefreshTTL: refreshTTL, Now: time.Now}, nil
 }
 
-// jwtClaims adapts backend.Claims to golang-jwt's validator. The JSON field
-// order is Flask-JWT-Extended's.
+// jwtClaims is a token's payload as Verify reads it; golang-jwt only
+// decodes it (Verify validates the claims itself, as PyJWT does). The JSON
+// field order is Flask-JWT-Extended's.
 type jwtClaims struct {
-	Fresh     any              `json:"fresh"`
-	IssuedAt  *jwt.NumericDate `json:"iat,omitempty"`
-	JTI       *string          `json:"jti,omitempty"`
-	Type      *string          `json:"type,omitempty"`
-	Subject   any              `json:"sub,omitempty"`
-	NotBefore *jwt.NumericDate `json:"nbf,omitempty"`
-	ExpiresAt *jwt.NumericDate `json:"exp,omitempty"`
-	SessionID any              `json:"sid,omitempty"`
+	Fresh     any       `json:"fresh"`
+	IssuedAt  timeClaim `json:"iat"`
+	JTI       *string   `json:"jti,omitempty"`
+	Type      *string   `json:"type,omitempty"`
+	Subject   any       `json:"sub,omitempty"`
+	NotBefore timeClaim `json:"nbf"`
+	ExpiresAt timeClaim `json:"exp"`
+	SessionID any       `json:"sid,omitempty"`
 }
 
-func (c *jwtClaims) GetExpirationTime() (*jwt.NumericDate, error) { return c.ExpiresAt, nil }
-func (c *jwtClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return c.IssuedAt, nil }
-func (c *jwtClaims) GetNotBefore() (*jwt.NumericDate, error)      { return c.NotBefore, nil }
+// The jwt.Claims methods are unused: Verify parses with
+// jwt.WithoutClaimsValidation.
+func (c *jwtClaims) GetExpirationTime() (*jwt.NumericDate, error) { return nil, nil }
+func (c *jwtClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return nil, nil }
+func (c *jwtClaims) GetNotBefore() (*jwt.NumericDate, error)      { return nil, nil }
 func (c *jwtClaims) GetIssuer() (string, error)                   { return "", nil }
 func (c *jwtClaims) GetSubject() (string, error)                  { return "", nil }
 func (c *jwtClaims) GetAudience() (jwt.ClaimStrings, error)       { return nil, nil }
+
+// timeClaim is an exp, nbf or iat claim as PyJWT 2.6 reads it. PyJWT takes
+// any JSON number (an integer literal exactly, whatever its size; one with
+// a fraction or an exponent as a float64, which must be finite), compares
+// iat as it is, and nbf and exp cut to an integer (Python's int(), toward
+// zero). Decoding one never fails, so that a claim of the wrong type is
+// reported by Verify, after the signature, with PyJWT's message.
+type timeClaim struct {
+	// kind is the first byte of the JSON value: 0 when the claim is
+	// absent, '0' for a number Verify accepts, else '"', 't', 'f', 'n',
+	// '{', '[', or 'x' for a number too large for a float64 (PyJWT fails
+	// on it with an OverflowError).
+	kind byte
+	// For a number: its value cut toward zero, rounded down, and rounded
+	// up to an integer (equal for an integer literal), saturated to the
+	// int64 range, which keeps every comparison with a Unix time right.
+	trunc, floor, ceil int64
+}
+
+func (c *timeClaim) UnmarshalJSON(b []byte) error {
+	*c = timeClaim{kind: 'x'}
+	if len(b) == 0 {
+		return nil
+	}
+	switch b[0] {
+	case '"', 't', 'f', 'n', '{', '[':
+		c.kind = b[0]
+		return nil
+	}
+	// A JSON number, which encoding/json has checked: -?digits, then
+	// perhaps a fraction and an exponent.
+	if !bytes.ContainsAny(b, ".eE") {
+		neg := b[0] == '-'
+		if neg {
+			b = b[1:]
+		}
+		var n uint64
+		for _, d := range b {
+			if d < '0' || d > '9' {
+				return nil // not JSON: kind 'x'
+			}
+			if n > (math.MaxUint64-9)/10 {
+				n = math.MaxUint64 // saturated: far beyond any Unix time
+				continue
+			}
+			n = n*10 + uint64(d-'0')
+		}
+		var v int64
+		switch {
+		case !neg && n > math.MaxInt64:
+			v = math.MaxInt64
+		case !neg:
+			v = int64(n)
+		case n > 1<<63:
+			v = math.MinInt64
+		default:
+			v = int64(-n)
+		}
+		*c = timeClaim{kind: '0', trunc: v, floor: v, ceil: v}
+		return nil
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || math.IsInf(f, 0) {
+		return nil // kind 'x'
+	}
+	*c = timeClaim{kind: '0', trunc: saturate(math.Trunc(f)), floor: saturate(math.Floor(f)), ceil: saturate(math.Ceil(f))}
+	return nil
+}
+
+// saturate converts an integral float to int64, saturating at its ends.
+func saturate(f float64) int64 {
+	switch {
+	case f >= math.MaxInt64: // float64(MaxInt64) is 2^63
+		return math.MaxInt64
+	case f <= math.MinInt64:
+		return math.MinInt64
+	}
+	return int64(f)
+}
+
+// check gives PyJWT's error for a claim that is present but not a JSON
+// number PyJWT can turn into an integer. PyJWT 2.6 refuses a string that
+// int() cannot read with msg, but takes a string of digits (or crashes
+// comparing it, for iat), takes a bool as 0 or 1, and crashes on null, an
+// object, an array or a number too large for a float: Tessera refuses all
+// of these with msg, so that exp, nbf and iat are always JSON numbers.
+func (c timeClaim) check(msg string) error {
+	if c.kind != '0' {
+		return backend.Errorf(shared.CodeMalformedToken, "%s", msg)
+	}
+	return nil
+}
+
+// maxExp caps a token's ExpiresAt at 9999-12-31T23:59:59Z, so that it
+// stays a time every database stores (a token valid until then is valid
+// for good).
+const maxExp = 253402300799
 
 // Issue returns a signed token as spec says, and its claims. Its lifetime
 // is the TTL of its type, cut at spec.NotAfter when that comes first.
@@ -103,9 +206,11 @@ func (signedClaims) GetAudience() (jwt.ClaimStrings, error)       { return nil, 
 
 var errAlg = errors.New("alg not allowed")
 
-// Verify checks a token's encoding, algorithm (HS256 only), signature, exp
-// (required), nbf and sub, in that order, and returns its claims. Its errors
-// are *backend.Error with the messages Flask-JWT-Extended gives.
+// Verify checks a token's encoding, algorithm (HS256 only), signature,
+// exp (required), then as PyJWT 2.6 does iat, nbf and exp, and sub (whose
+// absence Flask-JWT-Extended reports before an expired exp), and returns
+// its claims. Its errors are *backend.Error with the messages
+// Flask-JWT-Extended gives.
 func (t *Tokens) Verify(token string) (backend.Claims, error) {
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
@@ -113,8 +218,7 @@ func (t *Tokens) Verify(token string) (backend.Claims, error) {
 	}
 	var jc jwtClaims
 	parser := jwt.NewParser(
-		jwt.WithExpirationRequired(),
-		jwt.WithTimeFunc(t.Now),
+		jwt.WithoutClaimsValidation(),
 		jwt.WithJSONNumber(),
 	)
 	_, err := parser.ParseWithClaims(token, &jc, func(tok *jwt.Token) (any, error) {
@@ -136,17 +240,21 @@ func (t *Tokens) Verify(token string) (backend.Claims, error) {
 		return backend.Claims{}, backend.Errorf(shared.CodeMalformedToken, "Invalid payload string: %s", "claims are not a JSON object of the expected types")
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
 		return backend.Claims{}, backend.Errorf(shared.CodeBadSignature, "Signature verification failed")
-	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
-		return backend.Claims{}, backend.Errorf(shared.CodeMissingClaim, "Missing claim: exp")
-	case errors.Is(err, jwt.ErrTokenExpired):
-		return backend.Claims{}, backend.Errorf(shared.CodeTokenExpired, "Token has expired")
-	case errors.Is(err, jwt.ErrTokenNotValidYet):
-		return backend.Claims{}, backend.Errorf(shared.CodeTokenNotYetValid, "The token is not yet valid (nbf)")
 	default:
 		return backend.Claims{}, backend.Errorf(shared.CodeMalformedToken, "Invalid token")
 	}
+	expired, err := t.checkTimes(&jc)
+	if err != nil {
+		return backend.Claims{}, err
+	}
+	// Flask-JWT-Extended answers PyJWT's ExpiredSignatureError by decoding
+	// the token again without the exp check, to attach its claims to the
+	// error: that decoding's "Missing claim: sub" wins.
 	if jc.Subject == nil {
 		return backend.Claims{}, backend.Errorf(shared.CodeMissingClaim, "Missing claim: sub")
+	}
+	if expired {
+		return backend.Claims{}, backend.Errorf(shared.CodeTokenExpired, "Token has expired")
 	}
 	sub, ok := jc.Subject.(string)
 	if !ok {
@@ -160,7 +268,9 @@ func (t *Tokens) Verify(token string) (backend.Claims, error) {
 		JTI:       *jc.JTI,
 		Type:      backend.AccessToken, // Flask-JWT-Extended's default for a token without "type"
 		Subject:   sub,
-		ExpiresAt: jc.ExpiresAt.Unix(),
+		IssuedAt:  jc.IssuedAt.floor, // 0 when absent
+		NotBefore: jc.NotBefore.floor,
+		ExpiresAt: min(jc.ExpiresAt.floor, maxExp),
 	}
 	if jc.Type != nil {
 		c.Type = *jc.Type
@@ -178,13 +288,42 @@ func (t *Tokens) Verify(token string) (backend.Claims, error) {
 			return backend.Claims{}, backend.Errorf(shared.CodeMalformedToken, "Invalid claim: %s", name)
 		}
 	}
-	if jc.IssuedAt != nil {
-		c.IssuedAt = jc.IssuedAt.Unix()
-	}
-	if jc.NotBefore != nil {
-		c.NotBefore = jc.NotBefore.Unix()
-	}
 	return c, nil
+}
+
+// checkTimes checks the time claims as PyJWT 2.6's _validate_claims does
+// with no leeway (Flask-JWT-Extended's default JWT_DECODE_LEEWAY): first
+// the required claims (Tessera requires exp; PyJWT counts a null as
+// missing), then iat, nbf and exp, each when present, in that order. An
+// exp in the past is not an error here but expired, which Verify reports
+// after the sub check, as Flask-JWT-Extended does.
+func (t *Tokens) checkTimes(jc *jwtClaims) (expired bool, err error) {
+	if k := jc.ExpiresAt.kind; k == 0 || k == 'n' {
+		return false, backend.Errorf(shared.CodeMissingClaim, "Missing claim: exp")
+	}
+	now := t.Now().Unix()
+	if jc.IssuedAt.kind != 0 {
+		if err := jc.IssuedAt.check("Issued At claim (iat) must be an integer."); err != nil {
+			return false, err
+		}
+		// PyJWT compares iat itself, not cut to an integer: iat > now, for
+		// an integer now, is ceil(iat) > now.
+		if jc.IssuedAt.ceil > now {
+			return false, backend.Errorf(shared.CodeTokenNotYetValid, "The token is not yet valid (iat)")
+		}
+	}
+	if jc.NotBefore.kind != 0 {
+		if err := jc.NotBefore.check("Not Before claim (nbf) must be an integer."); err != nil {
+			return false, err
+		}
+		if jc.NotBefore.trunc > now {
+			return false, backend.Errorf(shared.CodeTokenNotYetValid, "The token is not yet valid (nbf)")
+		}
+	}
+	if err := jc.ExpiresAt.check("Expiration Time claim (exp) must be an integer."); err != nil {
+		return false, err
+	}
+	return jc.ExpiresAt.trunc <= now, nil
 }
 
 // checkSegments gives PyJWT's messages for a token golang-jwt found
