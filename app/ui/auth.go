@@ -45,12 +45,36 @@ func (c *authPage) CompoID() string {
 	return c.name()
 }
 
-func (c *authPage) OnNav(ctx app.Context) {
-	if c.Mode == modeRegister {
-		ctx.Page().SetTitle("Create account · Tessera")
-	} else {
-		ctx.Page().SetTitle("Sign in · Tessera")
+// msgRegistrationClosed is what /register says when registration is
+// closed: from the start (the server's Settings), or found out by a submit
+// (the API's 403 registration_closed).
+const msgRegistrationClosed = "Registration is closed. Ask the administrator for an account."
+
+// closed reports whether the page is /register with registration closed:
+// it then shows msgRegistrationClosed and a link to sign in, no form.
+func (c *authPage) closed() bool {
+	return c.Mode == modeRegister && c.settings.RegistrationClosed
+}
+
+func (c *authPage) title() string {
+	switch {
+	case c.closed():
+		return "Registration closed · Tessera"
+	case c.Mode == modeRegister:
+		return "Create account · Tessera"
 	}
+	return "Sign in · Tessera"
+}
+
+// OnPreRender takes the settings of the server's Handler (the browser's
+// come from the Env).
+func (c *authPage) OnPreRender(ctx app.Context) {
+	c.settings = prerenderSettings(ctx, c.settings)
+	ctx.Page().SetTitle("%s", c.title())
+}
+
+func (c *authPage) OnNav(ctx app.Context) {
+	ctx.Page().SetTitle("%s", c.title())
 }
 
 func (c *authPage) OnMount(ctx app.Context) {
@@ -63,6 +87,9 @@ func (c *authPage) OnMount(ctx app.Context) {
 }
 
 func (c *authPage) Render() app.UI {
+	if c.closed() {
+		return c.renderClosed()
+	}
 	heading, intro, action, busyLabel := "Sign in", "Welcome back. Sign in to reach your account and files.", "Sign in", "Signing in…"
 	passwordAutocomplete := "current-password"
 	if c.Mode == modeRegister {
@@ -101,7 +128,7 @@ func (c *authPage) Render() app.UI {
 		password = password.Aria("describedby", "password-hint")
 	}
 
-	return page(c.name(), nil,
+	return page(c.name(), signedOutHeader(c.name(), c.settings),
 		app.Section().
 			Class("card card-narrow").
 			Aria("labelledby", "page-title").
@@ -151,12 +178,37 @@ func (c *authPage) path() string {
 	return PathSignIn
 }
 
+// renderClosed is /register when registration is closed: the reason
+// (#registration-closed) and a link to sign in, no form.
+func (c *authPage) renderClosed() app.UI {
+	return page(c.name(), signedOutHeader(c.name(), c.settings),
+		app.Section().
+			Class("card card-narrow").
+			Aria("labelledby", "page-title").
+			Body(
+				app.H1().ID("page-title").Text("Create account"),
+				app.P().
+					ID("registration-closed").
+					Class("message message-notice").
+					Role("status").
+					Text(msgRegistrationClosed),
+				app.A().
+					Class("button button-primary").
+					Href(PathSignIn).
+					Text("Sign in"),
+			),
+	)
+}
+
 func (c *authPage) switchLink() app.UI {
-	if c.Mode == modeRegister {
+	switch {
+	case c.Mode == modeRegister:
 		return app.P().Class("switch").Body(
 			app.Text("Already have an account? "),
 			app.A().Href(PathSignIn).Text("Sign in"),
 		)
+	case c.settings.RegistrationClosed:
+		return app.P().Class("switch").Text("New to Tessera? Ask the administrator for an account.")
 	}
 	return app.P().Class("switch").Body(
 		app.Text("New to Tessera? "),
@@ -205,6 +257,16 @@ func (c *authPage) onSubmit(_ app.Context, e app.Event) {
 			c.busy = false
 			if err != nil {
 				env.flash.setReturnTo(next) // keep it for the next attempt
+				if mode == modeRegister && shared.ErrorCode(err) == shared.CodeRegistrationClosed {
+					// Closed since the page was served: say so as a
+					// page served now would, in this tab's other pages
+					// too.
+					c.settings.RegistrationClosed = true
+					env.settings.RegistrationClosed = true
+					c.password = ""
+					ctx.Page().SetTitle("%s", c.title())
+					return
+				}
 				// Not c.fail: these calls send no token, so no answer
 				// of theirs means a session is over.
 				c.errMsg = errorMessage(err)

@@ -19,13 +19,30 @@ type Env struct {
 	client *shared.Client
 	tokens *LocalTokenStore // the client's store
 	flash  flash
+
+	// settings are the server's, read from the page at start; used on
+	// the UI goroutine only.
+	settings Settings
 }
 
 // NewEnv returns the Env of this browser tab: a client of the API served
 // at the page's origin (net/http in wasm uses fetch, which needs absolute
-// URLs), with its tokens in localStorage under TokensKey.
+// URLs), with its tokens in localStorage under TokensKey, and the server's
+// Settings that the page the app started from carries.
 func NewEnv() *Env {
-	return newEnv(pageOrigin(), NewLocalTokenStore(TokensKey))
+	env := newEnv(pageOrigin(), NewLocalTokenStore(TokensKey))
+	env.settings = pageSettings()
+	return env
+}
+
+// pageSettings returns the settings the pages render with: the server's
+// (see NewEnv), or the zero Settings without an Env (the server's
+// prerender, which gets them in OnPreRender).
+func (e *Env) pageSettings() Settings {
+	if e == nil {
+		return Settings{}
+	}
+	return e.settings
 }
 
 // newEnv returns an Env whose client calls the API at baseURL with the

@@ -18,10 +18,11 @@ import (
 // fakeAPI is the part of the server the pages use. It takes the access
 // token "access"; any other is answered as revoked.
 type fakeAPI struct {
-	mu       sync.Mutex
-	sessions []shared.SessionInfo
-	password string
-	calls    []string // "METHOD /path?query"
+	mu                 sync.Mutex
+	sessions           []shared.SessionInfo
+	password           string
+	registrationClosed bool     // POST /api/register is refused
+	calls              []string // "METHOD /path?query"
 }
 
 func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -39,6 +40,14 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if call == "POST /api/login" {
 		reply(200, shared.TokenPair{AccessToken: "access", RefreshToken: "refresh"})
+		return
+	}
+	if call == "POST /api/register" {
+		if f.registrationClosed {
+			reply(403, shared.ErrorBody{Msg: "Registration is closed", Code: shared.CodeRegistrationClosed})
+			return
+		}
+		reply(201, shared.Message{Msg: "User created"})
 		return
 	}
 	if r.Header.Get("Authorization") != "Bearer access" {
@@ -79,7 +88,8 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.password = body.NewPassword
-		reply(200, shared.Message{Msg: "Password changed"})
+		// Every session ends; the caller's is replaced by a new one.
+		reply(200, shared.PasswordChanged{Msg: "Password changed", AccessToken: "access", RefreshToken: "refresh"})
 	default:
 		reply(404, shared.ErrorBody{Msg: "Not Found", Code: shared.CodeNotFound})
 	}

@@ -11,7 +11,7 @@ import (
 
 func TestNewHandler(t *testing.T) {
 	t.Parallel()
-	h := NewHandler("build-1234", 5_000_000)
+	h := NewHandler(HandlerOptions{Version: "build-1234", WasmSize: 5_000_000})
 	if h.Name != "Tessera" || h.ShortName != "Tessera" || h.Title == "" || h.Description == "" {
 		t.Errorf("names: %q %q %q %q", h.Name, h.ShortName, h.Title, h.Description)
 	}
@@ -34,8 +34,14 @@ func TestNewHandler(t *testing.T) {
 	if h.Resources != nil {
 		t.Error("Resources set; the server serves /web/ itself")
 	}
-	if NewHandler("v", 0).WasmContentLength != "" {
+	if NewHandler(HandlerOptions{Version: "v"}).WasmContentLength != "" {
 		t.Error("WasmContentLength set without a size")
+	}
+	if h.Domain != "" {
+		t.Errorf("Domain = %q without one", h.Domain)
+	}
+	if len(h.RawHeaders) != 1 || h.RawHeaders[0] != `<meta name="tessera-registration" content="open">` {
+		t.Errorf("RawHeaders = %q", h.RawHeaders)
 	}
 }
 
@@ -49,7 +55,7 @@ func get(t *testing.T, h http.Handler, path string) (int, string) {
 
 func TestHandlerServesManifestAndPages(t *testing.T) {
 	Register()
-	h := NewHandler("build-1234", 0)
+	h := NewHandler(HandlerOptions{Version: "build-1234"})
 
 	code, body := get(t, h, "/manifest.webmanifest")
 	if code != http.StatusOK {
@@ -113,5 +119,103 @@ func TestHandlerServesManifestAndPages(t *testing.T) {
 	}
 	if code, _ := get(t, h, "/no-such-page"); code != http.StatusNotFound {
 		t.Errorf("unknown page: %d, want 404", code)
+	}
+}
+
+func TestPagesVersion(t *testing.T) {
+	t.Parallel()
+	open := pagesVersion(HandlerOptions{Version: "abc"})
+	closed := pagesVersion(HandlerOptions{Version: "abc", Settings: Settings{RegistrationClosed: true}})
+	domain := pagesVersion(HandlerOptions{Version: "abc", Domain: "auth.example.com"})
+	if open != "abc" {
+		t.Errorf("version with default options = %q, want the build's", open)
+	}
+	if closed == open || domain == open || closed == domain || !strings.HasPrefix(closed, "abc-") {
+		t.Errorf("versions %q %q %q: the options that change the pages must change it", open, closed, domain)
+	}
+	if again := pagesVersion(HandlerOptions{Version: "abc", Settings: Settings{RegistrationClosed: true}}); again != closed {
+		t.Errorf("version not stable: %q then %q", closed, again)
+	}
+	if v := pagesVersion(HandlerOptions{Settings: Settings{RegistrationClosed: true}}); v != "" {
+		t.Errorf("version %q without a build version; go-app makes one", v)
+	}
+}
+
+// TestHandlerSettings: the prerendered pages and the page's head follow the
+// Settings of the handler that serves them, though go-app's routes are the
+// same for the whole process: handlers with other settings run side by
+// side.
+func TestHandlerSettings(t *testing.T) {
+	t.Parallel()
+	Register()
+	open := NewHandler(HandlerOptions{Version: "v1", Domain: "auth.example.com"})
+	closed := NewHandler(HandlerOptions{Version: "v1", Settings: Settings{RegistrationClosed: true}})
+	for range 3 { // interleaved, and in parallel with the other tests
+		_, signin := get(t, open, PathSignIn)
+		mustContain(t, signin,
+			`<meta name="tessera-registration" content="open">`,
+			`<a href="/register">Create account</a>`,
+			`<a href="/register">Create an account</a>`,
+		)
+		mustHaveElem(t, signin, "meta", `property="og:url"`, `content="https://auth.example.com/signin"`)
+		mustHaveElem(t, signin, "meta", `property="og:image"`, `content="https://auth.example.com/web/icon-512.png"`)
+		_, register := get(t, open, PathRegister)
+		mustContain(t, register, `id="auth-form"`, `<title>Create account · Tessera</title>`)
+		mustNotContain(t, register, `registration-closed`)
+
+		for _, path := range []string{PathHome, PathSignIn, PathRegister} {
+			// A parameter of the request cannot reopen registration.
+			for _, q := range []string{"", "?tessera-registration=open"} {
+				code, body := get(t, closed, path+q)
+				if code != http.StatusOK {
+					t.Fatalf("GET %s%s: %d", path, q, code)
+				}
+				mustContain(t, body, `<meta name="tessera-registration" content="closed">`)
+				mustNotContain(t, body, `href="/register"`, `Create an account`, `tessera-registration=`)
+			}
+		}
+		_, signin = get(t, closed, PathSignIn)
+		mustContain(t, signin, `New to Tessera? Ask the administrator for an account.`, `id="auth-form"`)
+		_, register = get(t, closed, PathRegister)
+		mustContain(t, register,
+			`<title>Registration closed · Tessera</title>`,
+			`>Registration is closed. Ask the administrator for an account.</p>`,
+			`>Sign in</a>`,
+		)
+		mustHaveElem(t, register, "p", `id="registration-closed"`)
+		mustHaveElem(t, register, "a", `class="button button-primary"`, `href="/signin"`)
+		mustNotContain(t, register, `<form`, `id="username"`, `id="password"`, `id="submit"`)
+	}
+}
+
+// TestPagesNeedNoInlineCode: the prerendered pages have no inline script,
+// style element, style attribute or event handler attribute, so that they
+// run under a Content-Security-Policy without 'unsafe-inline' (the tessera
+// server's). Should a go-app upgrade add one, this fails before the
+// browser refuses it.
+func TestPagesNeedNoInlineCode(t *testing.T) {
+	t.Parallel()
+	Register()
+	for _, s := range []Settings{{}, {RegistrationClosed: true}} {
+		h := NewHandler(HandlerOptions{Version: "v1", Settings: s})
+		for _, path := range []string{PathHome, PathSignIn, PathRegister, PathAccount, PathFiles, PathSessions, PathPassword} {
+			_, body := get(t, h, path)
+			scripts := strings.Split(body, "<script")[1:]
+			if len(scripts) == 0 {
+				t.Errorf("GET %s: no <script>", path)
+			}
+			for _, s := range scripts {
+				start, rest, _ := strings.Cut(s, ">")
+				if !strings.Contains(start, " src=") || !strings.HasPrefix(rest, "</script>") {
+					t.Errorf("GET %s has an inline <script%.80s", path, s)
+				}
+			}
+			lower := strings.ToLower(body)
+			for _, bad := range []string{"<style", " style=", "javascript:", " onclick=", " onload=", " onerror=", " onsubmit=", " oninput="} {
+				if strings.Contains(lower, bad) {
+					t.Errorf("GET %s has %q:\n%s", path, bad, body)
+				}
+			}
+		}
 	}
 }

@@ -9,7 +9,12 @@ import (
 type homePage struct {
 	app.Compo
 
-	env *Env
+	env      *Env
+	settings Settings // see pageState.settings
+}
+
+func (c *homePage) OnPreRender(ctx app.Context) {
+	c.settings = prerenderSettings(ctx, c.settings)
 }
 
 func (c *homePage) OnNav(ctx app.Context) {
@@ -25,7 +30,7 @@ func (c *homePage) OnMount(ctx app.Context) {
 }
 
 func (c *homePage) Render() app.UI {
-	return page("home", nil,
+	return page("home", signedOutHeader("home", c.settings),
 		app.P().Class("loading").Role("status").Text("Loading…"),
 	)
 }

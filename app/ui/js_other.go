@@ -13,6 +13,10 @@ import (
 
 func pageOrigin() string { return "" }
 
+// pageSettings returns the defaults: the server prerenders with its own
+// Settings (see prerenderSettings).
+func pageSettings() Settings { return Settings{} }
+
 // replaceLocation reports false: redirect then uses ctx.Navigate.
 func replaceLocation(path string) bool { return false }
 

@@ -3,8 +3,9 @@
 package ui
 
 // Every use of a browser API by the app: the page's URL and history, the
-// DOM, localStorage and its events, blobs and Web Locks. js_other.go has
-// the host's stand-ins, for the server's prerender and the host tests.
+// DOM (including the server's settings in the page's head), localStorage
+// and its events, blobs and Web Locks. js_other.go has the host's
+// stand-ins, for the server's prerender and the host tests.
 
 import (
 	"context"
@@ -24,6 +25,28 @@ func pageOrigin() string {
 		return ""
 	}
 	return u.Scheme + "://" + u.Host
+}
+
+// pageSettings reads the server's Settings from the meta tags of the page
+// (see Settings.headTags). A missing tag leaves its setting at its default.
+func pageSettings() Settings {
+	return settingsFrom(metaContent(registrationMeta))
+}
+
+// metaContent returns the content of the page's <meta name=name>, or "".
+func metaContent(name string) string {
+	doc := js.Global().Get("document")
+	if doc.Type() != js.TypeObject {
+		return ""
+	}
+	m := doc.Call("querySelector", `meta[name="`+name+`"]`)
+	if m.Type() != js.TypeObject {
+		return ""
+	}
+	if v := m.Get("content"); v.Type() == js.TypeString {
+		return v.String()
+	}
+	return ""
 }
 
 // replaceLocation replaces the current history entry with path and shows

@@ -6,13 +6,10 @@ import (
 	"tessera/shared"
 )
 
-// page wraps a page's content: the update banner, the top bar (the
-// signed-in navigation when nav is set) and the main region. The root has
-// id "page-<name>" for tests and styling.
+// page wraps a page's content: the update banner, the top bar nav (the
+// signed-in navigation, or signedOutHeader) and the main region. The root
+// has id "page-<name>" for tests and styling.
 func page(name string, nav app.UI, content ...app.UI) app.HTMLDiv {
-	if nav == nil {
-		nav = signedOutHeader(name)
-	}
 	return app.Div().
 		ID("page-"+name).
 		Class("page").
@@ -42,8 +39,10 @@ func brand() app.UI {
 		)
 }
 
-// signedOutHeader is the top bar of the pages shown when signed out.
-func signedOutHeader(current string) app.UI {
+// signedOutHeader is the top bar of the pages shown when signed out, on
+// the page named current: Sign in, and Create account unless registration
+// is closed.
+func signedOutHeader(current string, s Settings) app.UI {
 	return app.Header().
 		Class("topbar").
 		Body(
@@ -55,7 +54,9 @@ func signedOutHeader(current string) app.UI {
 						Class("nav-links").
 						Body(
 							app.Li().Body(navLink(PathSignIn, "Sign in", current == "signin")),
-							app.Li().Body(navLink(PathRegister, "Create account", current == "register")),
+							app.If(!s.RegistrationClosed, func() app.UI {
+								return app.Li().Body(navLink(PathRegister, "Create account", current == "register"))
+							}),
 						),
 				),
 		)

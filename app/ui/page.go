@@ -14,6 +14,10 @@ import (
 type pageState struct {
 	env *Env
 
+	// settings are the server's: from env in the browser, from the
+	// prerendering Handler on the server (see prerenderSettings).
+	settings Settings
+
 	// ctx is the page's context, from OnMount. Answers to calls are
 	// dispatched through it: an element's context would drop them if a
 	// re-render replaced the element.
@@ -22,6 +26,12 @@ type pageState struct {
 	errMsg  string // the page's error (#error)
 	notice  string // the page's information message (#notice)
 	ended   bool   // the session ended: late answers are ignored
+}
+
+// newPageState returns the state of a new page using env (nil on the
+// server), with env's settings.
+func newPageState(env *Env) pageState {
+	return pageState{env: env, settings: env.pageSettings()}
 }
 
 // mount starts the page in the browser; call it from OnMount. It keeps

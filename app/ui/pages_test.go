@@ -314,3 +314,59 @@ func TestFileHelpers(t *testing.T) {
 		}
 	}
 }
+
+// TestRegistrationClosed: with registration closed no page links to
+// /register, and /register says so, with a way to sign in and no form.
+func TestRegistrationClosed(t *testing.T) {
+	t.Parallel()
+	closed := Settings{RegistrationClosed: true}
+	html := load(t, &authPage{pageState: pageState{settings: closed}, Mode: modeSignIn})
+	mustContain(t, html, `id="auth-form"`, `New to Tessera? Ask the administrator for an account.`)
+	mustNotContain(t, html, `href="/register"`, `Create account`, `Create an account`)
+
+	html = load(t, &authPage{pageState: pageState{settings: closed}, Mode: modeRegister})
+	mustContain(t, html,
+		`id="page-register"`,
+		`<h1 id="page-title">Create account</h1>`,
+		`>Registration is closed. Ask the administrator for an account.</p>`,
+	)
+	mustHaveElem(t, html, "p", `id="registration-closed"`, `role="status"`)
+	mustHaveElem(t, html, "a", `href="/signin"`, `class="button button-primary"`)
+	mustNotContain(t, html, `<form`, `id="username"`, `id="submit"`, `href="/register"`)
+
+	html = load(t, &homePage{settings: closed})
+	mustNotContain(t, html, `href="/register"`)
+	html = load(t, &homePage{})
+	mustContain(t, html, `<a href="/register">Create account</a>`)
+}
+
+// TestRegisterRefusedAsClosed: registration closed after the page was
+// served; the API's 403 registration_closed turns the page into the closed
+// one, and the tab's other pages follow.
+func TestRegisterRefusedAsClosed(t *testing.T) {
+	t.Parallel()
+	f := &fakeAPI{registrationClosed: true}
+	env := fakeEnv(t, f, "")
+	c := &authPage{pageState: newPageState(env), Mode: modeRegister}
+	e, m := mountPage(t, c, func(ctx app.Context) {
+		c.mount(ctx)
+		c.ready = true
+	})
+	mustContain(t, app.HTMLString(m), `id="auth-form"`)
+	c.username, c.password = "alice", "a good secret"
+	c.onSubmit(app.Context{}, app.Event{Value: app.Null()})
+	e.ConsumeAll()
+	if calls := f.callList(); len(calls) != 1 || calls[0] != "POST /api/register" {
+		t.Fatalf("calls = %v, want one POST /api/register", calls)
+	}
+	if c.busy || c.errMsg != "" || c.password != "" {
+		t.Errorf("busy %v, error %q, password kept %v", c.busy, c.errMsg, c.password != "")
+	}
+	html := app.HTMLString(m)
+	mustContain(t, html, `>Registration is closed. Ask the administrator for an account.</p>`)
+	mustNotContain(t, html, `<form`, `href="/register"`)
+	if !env.settings.RegistrationClosed {
+		t.Error("the tab's other pages still offer registration")
+	}
+	mustNotContain(t, load(t, &authPage{pageState: newPageState(env), Mode: modeSignIn}), `href="/register"`)
+}

@@ -26,21 +26,24 @@ const (
 
 // Register registers the app's routes for the server, which only
 // prerenders pages. The pages get no Env: they use it only from OnMount and
-// event handlers, and go-app calls those in the browser only. The wasm
+// event handlers, and go-app calls those in the browser only. The server's
+// Settings reach the pages through the Handler (see Handler.ServeHTTP), not
+// the routes, which are the same for every handler of the process. The wasm
 // binary calls RegisterEnv instead; both sides must know the same routes.
 func Register() {
 	RegisterEnv(nil)
 }
 
-// RegisterEnv registers the app's routes with pages that use env. The wasm
-// binary calls it once, with NewEnv(), before app.RunWhenOnBrowser.
-// Calling it again replaces the routes.
+// RegisterEnv registers the app's routes with pages that use env, and the
+// settings env read from the page. The wasm binary calls it once, with
+// NewEnv(), before app.RunWhenOnBrowser. Calling it again replaces the
+// routes.
 func RegisterEnv(env *Env) {
-	app.Route(PathHome, func() app.Composer { return &homePage{env: env} })
-	app.Route(PathSignIn, func() app.Composer { return &authPage{pageState: pageState{env: env}, Mode: modeSignIn} })
-	app.Route(PathRegister, func() app.Composer { return &authPage{pageState: pageState{env: env}, Mode: modeRegister} })
-	app.Route(PathAccount, func() app.Composer { return &accountPage{pageState: pageState{env: env}} })
-	app.Route(PathFiles, func() app.Composer { return &filesPage{pageState: pageState{env: env}} })
-	app.Route(PathSessions, func() app.Composer { return &sessionsPage{pageState: pageState{env: env}} })
-	app.Route(PathPassword, func() app.Composer { return &passwordPage{pageState: pageState{env: env}} })
+	app.Route(PathHome, func() app.Composer { return &homePage{env: env, settings: env.pageSettings()} })
+	app.Route(PathSignIn, func() app.Composer { return &authPage{pageState: newPageState(env), Mode: modeSignIn} })
+	app.Route(PathRegister, func() app.Composer { return &authPage{pageState: newPageState(env), Mode: modeRegister} })
+	app.Route(PathAccount, func() app.Composer { return &accountPage{pageState: newPageState(env)} })
+	app.Route(PathFiles, func() app.Composer { return &filesPage{pageState: newPageState(env)} })
+	app.Route(PathSessions, func() app.Composer { return &sessionsPage{pageState: newPageState(env)} })
+	app.Route(PathPassword, func() app.Composer { return &passwordPage{pageState: newPageState(env)} })
 }

@@ -292,6 +292,7 @@ func TestBrowserSessions(t *testing.T) {
 		// Change the password from the account page: a wrong current
 		// password is refused (the server's 401 does not end the session),
 		// the right one works and this session goes on.
+		tab1.expectAPIError("the test submits a wrong current password", "POST", "/api/password", http.StatusUnauthorized, shared.CodeBadCredentials)
 		tab1.do("open Change password from the account page", chromedp.Click(chromedp.CSS("#change-password-link")))
 		tab1.waitApp("password")
 		tab1.do("submit a wrong current password",
@@ -434,6 +435,12 @@ func TestBrowserSessions(t *testing.T) {
 		}
 		a.screenshot("sessions-signed-out-others")
 
+		// Profile B's next call finds its session revoked: its access
+		// token, or its refresh token when the access token had expired.
+		b.expect("profile A signed profile B out: B's next call is refused with 401 token_revoked", true, func(p problem) bool {
+			return apiError("GET", "/api/user-data-v2", http.StatusUnauthorized, shared.CodeTokenRevoked)(p) ||
+				apiError("POST", "/api/refresh", http.StatusUnauthorized, shared.CodeTokenRevoked)(p)
+		})
 		b.do("open /account in profile B", chromedp.Navigate(s.url+"/account"))
 		if got := b.waitPath("/signin"); got != "/signin" {
 			t.Fatalf("profile B is at %s after its session was ended, want /signin", got)

@@ -17,16 +17,22 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"tessera/internal/testlog"
@@ -159,18 +165,175 @@ func screenshotDir(t *testing.T) string {
 
 // tab is one browser tab in a browser context of its own (its own
 // localStorage, cookies and service workers), bound by tabTimeout.
+//
+// It watches the page for what must not happen on a normal journey, and
+// fails the test with it when the test ends (see check): a
+// Content-Security-Policy violation (a securitypolicyviolation event), a
+// console message of type error or assert (the browser's own, such as
+// "... violates the following Content Security Policy directive" or
+// "Failed to load resource", or the page's), an uncaught exception or
+// promise rejection, a Go panic of the wasm app (which Go prints with
+// console.log) and the browser's warning about the Permissions-Policy
+// header (see consoleError). A test that provokes one on purpose
+// says so with expect, for a reason; the only one expected everywhere is an
+// API call that found the short-lived access token expired (expiredToken).
 type tab struct {
 	t     *testing.T
 	ctx   context.Context
 	shots string // screenshot folder
 
-	mu      sync.Mutex
-	console []string
+	mu         sync.Mutex
+	console    []string                  // every console message, for the log
+	problems   []chromedp.ConsoleMessage // the error-level ones
+	violations []cspViolation
+	requests   map[network.RequestID]apiRequest
+	failures   map[network.RequestID]*apiFailure // API answers of status 400 and above
+	expected   []*expectation
+	reading    int // bodies of failures being read
 }
 
-// newTab opens a tab in a new browser context of browserCtx's browser. It
-// records the page's console messages and logs them when the test ends,
-// with a screenshot when the test failed.
+// cspViolation is a securitypolicyviolation event of the page.
+type cspViolation struct {
+	Directive   string `json:"directive"` // effectiveDirective
+	Blocked     string `json:"blocked"`   // blockedURI: a URL, "inline", "eval", ...
+	Source      string `json:"source"`
+	Line        int    `json:"line"`
+	Sample      string `json:"sample"`
+	Disposition string `json:"disposition"`
+	Document    string `json:"document"`
+}
+
+func (v cspViolation) String() string {
+	s := "Content-Security-Policy violation (" + v.Disposition + "): " + v.Directive + " refused " + v.Blocked
+	if v.Sample != "" {
+		s += " " + strconv.Quote(v.Sample)
+	}
+	if v.Source != "" {
+		s += " at " + v.Source + ":" + strconv.Itoa(v.Line)
+	}
+	return s + " on " + v.Document
+}
+
+// apiFailure is an answer of the API of status 400 or more to the page.
+type apiFailure struct {
+	Method, URL string
+	Status      int
+	// Code is the error body's code; "" when unknown: the browser dropped
+	// the body (see networkEvent).
+	Code string
+	// TokenExpired tells that the request carried an access token that
+	// had expired when the answer came.
+	TokenExpired bool
+	matched      bool // a console message was found to be about it
+}
+
+func (f *apiFailure) String() string {
+	s := f.Method + " " + f.URL + " answered " + strconv.Itoa(f.Status) + " "
+	if f.Code != "" {
+		s += f.Code
+	} else {
+		s += "(code unknown)"
+	}
+	if f.TokenExpired {
+		s += ", to an expired access token"
+	}
+	return s
+}
+
+// problem is one thing the browser reported that fails the test unless
+// expected: a console message (with the API answer it is about, if any) or
+// a CSP violation.
+type problem struct {
+	console   *chromedp.ConsoleMessage
+	api       *apiFailure
+	violation *cspViolation
+}
+
+func (p problem) String() string {
+	switch {
+	case p.violation != nil:
+		return p.violation.String()
+	case p.api != nil:
+		return string(p.console.Type) + ": " + p.console.Text + " (" + p.api.String() + ")"
+	}
+	s := string(p.console.Type) + ": " + p.console.Text
+	if p.console.URL != "" {
+		s += " (" + p.console.URL + ":" + strconv.FormatInt(p.console.Line+1, 10) + ")"
+	}
+	if p.console.Source != "" {
+		s += " [" + p.console.Source + "]"
+	}
+	return s
+}
+
+// expectation lets the problems it matches pass, for its reason.
+type expectation struct {
+	reason  string
+	match   func(problem) bool
+	must    bool // the test fails unless a problem matched
+	matched []string
+}
+
+// expect lets the problems that match pass, for reason; with must, one of
+// them must happen. Keep match narrow: what the test provokes, no more.
+func (tb *tab) expect(reason string, must bool, match func(problem) bool) {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	tb.expected = append(tb.expected, &expectation{reason: reason, match: match, must: must})
+}
+
+// expectAPIError expects the browser's "Failed to load resource" error for
+// an answer of the API that the test provokes: status and error code to
+// method path.
+func (tb *tab) expectAPIError(reason, method, path string, status int, code string) {
+	tb.expect(reason, true, apiError(method, path, status, code))
+}
+
+// apiError matches the console error about an answer of the API: status
+// and code to method path, or status and an unknown code (see
+// apiFailure.Code); an empty method or path matches any.
+func apiError(method, path string, status int, code string) func(problem) bool {
+	return func(p problem) bool {
+		if p.api == nil || p.api.Status != status || (p.api.Code != code && p.api.Code != "") || (method != "" && p.api.Method != method) {
+			return false
+		}
+		u, err := url.Parse(p.api.URL)
+		return err == nil && (path == "" || u.Path == path)
+	}
+}
+
+// expiredToken matches the browser's console error for an API call that
+// found the access token expired: 401 token_expired, or 401 with an
+// unknown code to a request whose token had expired, to any route that
+// takes the access token (not /api/refresh, whose expiry ends the
+// session).
+func expiredToken(p problem) bool {
+	if p.api == nil || p.api.Status != http.StatusUnauthorized {
+		return false
+	}
+	if u, err := url.Parse(p.api.URL); err != nil || u.Path == "/api/refresh" {
+		return false
+	}
+	return p.api.Code == shared.CodeTokenExpired || (p.api.Code == "" && p.api.TokenExpired)
+}
+
+// cspBinding is the function that the page calls with each
+// securitypolicyviolation event (chromedp.ExposeFunc), and cspListener the
+// script, run in every document of the tab before the page's own, that
+// calls it. Scripts that DevTools adds are not subject to the page's
+// policy.
+const (
+	cspBinding  = "tesseraReportViolation"
+	cspListener = `addEventListener('securitypolicyviolation', (e) => {
+		window.` + cspBinding + `({
+			directive: e.effectiveDirective, blocked: e.blockedURI, source: e.sourceFile,
+			line: e.lineNumber, sample: e.sample, disposition: e.disposition, document: e.documentURI,
+		});
+	}, true);`
+)
+
+// newTab opens a tab in a new browser context of browserCtx's browser. See
+// openTab.
 func newTab(t *testing.T, browserCtx context.Context, shots string) *tab {
 	t.Helper()
 	return openTab(t, browserCtx, shots, chromedp.WithNewBrowserContext())
@@ -178,16 +341,45 @@ func newTab(t *testing.T, browserCtx context.Context, shots string) *tab {
 
 // openTab opens a tab made by chromedp.NewContext(parent, opts...): given
 // the context of another tab and no option, a second tab of that tab's
-// browser context (same localStorage, same Web Locks). See newTab.
+// browser context (same localStorage, same Web Locks). It watches the
+// tab (see tab) and, when the test ends, fails it with what it saw, logs
+// the console and takes a screenshot if the test failed.
 func openTab(t *testing.T, parent context.Context, shots string, opts ...chromedp.ContextOption) *tab {
 	t.Helper()
 	ctx, cancelTab := chromedp.NewContext(parent, opts...)
 	ctx, cancelTimeout := context.WithTimeout(ctx, tabTimeout)
-	tb := &tab{t: t, ctx: ctx, shots: shots}
+	tb := &tab{
+		t: t, ctx: ctx, shots: shots,
+		requests: map[network.RequestID]apiRequest{},
+		failures: map[network.RequestID]*apiFailure{},
+	}
+	tb.expect("the access token lives "+accessTTL.String()+" in these tests: a call that finds it expired is answered 401 token_expired, and shared.Client refreshes the tokens and calls again",
+		false, expiredToken)
 	if err := chromedp.Do(ctx); err != nil { // opens the tab
 		cancelTimeout()
 		cancelTab()
 		t.Fatalf("open a tab: %v", err)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.ExposeFunc(cspBinding, func(_ context.Context, v cspViolation) (chromedp.Void, error) {
+			tb.mu.Lock()
+			tb.violations = append(tb.violations, v)
+			tb.mu.Unlock()
+			return chromedp.Void{}, nil
+		}),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: cspListener})
+			return err
+		}),
+	); err != nil {
+		cancelTimeout()
+		cancelTab()
+		t.Fatalf("watch the tab for CSP violations: %v", err)
+	}
+	if err := chromedp.Listen(ctx, tb.networkEvent); err != nil {
+		cancelTimeout()
+		cancelTab()
+		t.Fatalf("watch the tab's requests: %v", err)
 	}
 	done := make(chan struct{})
 	go func() {
@@ -202,10 +394,14 @@ func openTab(t *testing.T, parent context.Context, shots string, opts ...chromed
 			}
 			tb.mu.Lock()
 			tb.console = append(tb.console, line)
+			if consoleError(m) {
+				tb.problems = append(tb.problems, m)
+			}
 			tb.mu.Unlock()
 		}
 	}()
 	t.Cleanup(func() {
+		tb.check()
 		if t.Failed() && ctx.Err() == nil {
 			if b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
 				name := "failed-" + strings.NewReplacer("/", "-", " ", "-").Replace(t.Name()) + ".png"
@@ -224,6 +420,180 @@ func openTab(t *testing.T, parent context.Context, shots string, opts ...chromed
 		}
 	})
 	return tb
+}
+
+// consoleError reports whether m fails a test: a console message of type
+// error or assert, an uncaught exception, a Go panic or fatal error of the
+// wasm app, which Go writes to the console with console.log, and the
+// browser's warning about the server's Permissions-Policy header (an
+// unknown feature, a syntax error).
+func consoleError(m chromedp.ConsoleMessage) bool {
+	switch m.Type {
+	case chromedp.ConsoleError, chromedp.ConsoleException, "assert":
+		return true
+	case chromedp.ConsoleLog:
+		return strings.HasPrefix(m.Text, "panic: ") || strings.HasPrefix(m.Text, "fatal error: ")
+	case chromedp.ConsoleWarning:
+		return strings.HasPrefix(m.Text, "Error with Permissions-Policy header")
+	}
+	return false
+}
+
+// networkEvent records the API's answers of status 400 and above to the
+// page: whether the request's access token had expired when the answer
+// came, and the error code of the body once loaded, when the browser keeps
+// it (it drops the body of a request that the app's fetch cancelled after
+// reading it, as Go's wasm transport does on Body.Close). It runs in the
+// tab's message loop (chromedp.Listen), so it reads bodies on goroutines.
+func (tb *tab) networkEvent(ev any) {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	switch ev := ev.(type) {
+	case *network.EventRequestWillBeSent:
+		if r := ev.Request; r != nil && strings.Contains(r.URL, "/api/") {
+			auth := headerValue(r.Headers, "Authorization") // fetch sends it as "authorization"
+			tb.requests[ev.RequestID] = apiRequest{method: r.Method, expiry: bearerExpiry(auth)}
+		}
+	case *network.EventResponseReceived:
+		req, ok := tb.requests[ev.RequestID]
+		if !ok || ev.Response == nil || ev.Response.Status < 400 {
+			return
+		}
+		// Now: the event comes within milliseconds of the answer, on the
+		// same clock as the server's.
+		at := time.Now()
+		tb.failures[ev.RequestID] = &apiFailure{
+			Method: req.method, URL: ev.Response.URL, Status: int(ev.Response.Status),
+			TokenExpired: !req.expiry.IsZero() && !at.Before(req.expiry),
+		}
+	case *network.EventLoadingFinished:
+		f := tb.failures[ev.RequestID]
+		if f == nil {
+			return
+		}
+		tb.reading++
+		go func() {
+			res, err := chromedp.Call(tb.ctx, network.GetResponseBody, network.GetResponseBodyParams{RequestID: ev.RequestID})
+			var body shared.ErrorBody
+			ok := err == nil && json.Unmarshal(res.Body, &body) == nil
+			tb.mu.Lock()
+			defer tb.mu.Unlock()
+			if ok {
+				f.Code = body.Code
+			}
+			tb.reading--
+		}()
+	}
+}
+
+// apiRequest is what networkEvent keeps of a request to the API.
+type apiRequest struct {
+	method string
+	expiry time.Time // of the bearer token; zero without one
+}
+
+// bearerExpiry returns the exp claim of the JWT in an Authorization
+// header (not verified), or the zero time.
+func bearerExpiry(auth string) time.Time {
+	token, ok := strings.CutPrefix(auth, "Bearer ")
+	parts := strings.Split(token, ".")
+	if !ok || len(parts) != 3 {
+		return time.Time{}
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	var claims struct {
+		Exp int64 `json:"exp"`
+	}
+	if err != nil || json.Unmarshal(payload, &claims) != nil || claims.Exp == 0 {
+		return time.Time{}
+	}
+	return time.Unix(claims.Exp, 0)
+}
+
+// failedLoad is the start of the browser's console error for an answer of
+// status 400 or more; the status follows.
+const failedLoad = "Failed to load resource: the server responded with a status of "
+
+// takeProblems returns what the browser reported so far that no
+// expectation lets pass, and forgets it.
+func (tb *tab) takeProblems() []problem {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	var all []problem
+	for i := range tb.problems {
+		p := problem{console: &tb.problems[i]}
+		if rest, ok := strings.CutPrefix(p.console.Text, failedLoad); ok && p.console.Source == "network" {
+			status, _ := strconv.Atoi(strings.Fields(rest + " ")[0])
+			for _, f := range tb.failures {
+				if !f.matched && f.URL == p.console.URL && f.Status == status {
+					f.matched, p.api = true, f
+					break
+				}
+			}
+		}
+		all = append(all, p)
+	}
+	for i := range tb.violations {
+		all = append(all, problem{violation: &tb.violations[i]})
+	}
+	tb.problems, tb.violations = nil, nil
+	var left []problem
+next:
+	for _, p := range all {
+		for _, e := range tb.expected {
+			if e.match(p) {
+				e.matched = append(e.matched, p.String())
+				continue next
+			}
+		}
+		left = append(left, p)
+	}
+	return left
+}
+
+// settle waits until the console messages and API answers of what the
+// page did so far have reached the tab.
+func (tb *tab) settle() {
+	if tb.ctx.Err() == nil {
+		// A round trip: the events the browser sent before its answer are
+		// read before it.
+		_, _ = chromedp.Run(tb.ctx, chromedp.Evaluate[int]("1"))
+		time.Sleep(100 * time.Millisecond)
+	}
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		tb.mu.Lock()
+		n := tb.reading
+		tb.mu.Unlock()
+		if n == 0 {
+			return
+		}
+	}
+}
+
+// check fails the test with what the browser reported that no expectation
+// lets pass, and with the expectations of must that nothing met; it logs
+// the problems that were expected, with the reason.
+func (tb *tab) check() {
+	tb.t.Helper()
+	tb.settle()
+	left := tb.takeProblems()
+	if len(left) > 0 {
+		lines := make([]string, len(left))
+		for i, p := range left {
+			lines[i] = p.String()
+		}
+		tb.t.Errorf("the browser reported %d problem(s) in this tab:\n  %s", len(left), strings.Join(lines, "\n  "))
+	}
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	for _, e := range tb.expected {
+		switch {
+		case len(e.matched) > 0:
+			tb.t.Logf("expected: %s\n  because %s", strings.Join(e.matched, "\n  "), e.reason)
+		case e.must:
+			tb.t.Errorf("the browser did not report what the test expected: %s", e.reason)
+		}
+	}
 }
 
 // do runs steps, failing the test with what on error.
@@ -301,6 +671,34 @@ func (tb *tab) screenshot(name string) {
 		tb.t.Fatal(err)
 	}
 	tb.t.Logf("screenshot: %s", p)
+}
+
+// screenSizes are the viewports of screenshotSizes: a laptop's, and a
+// phone's (emulated: touch, the page's viewport meta, twice the pixels).
+var screenSizes = []struct {
+	name          string
+	width, height int64
+	phone         bool
+}{
+	{"desktop", 1280, 800, false},
+	{"phone", 390, 844, true},
+}
+
+// screenshotSizes saves a screenshot of the page as name-desktop.png and
+// name-phone.png, then restores the viewport.
+func (tb *tab) screenshotSizes(name string) {
+	tb.t.Helper()
+	for _, size := range screenSizes {
+		opts := []chromedp.EmulateViewportOption{chromedp.EmulateScale(1)}
+		if size.phone {
+			opts = []chromedp.EmulateViewportOption{chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch}
+		}
+		tb.do("resize the viewport to "+size.name, chromedp.EmulateViewport(size.width, size.height, opts...))
+		// Two frames: the layout of the new size is painted.
+		eval[bool](tb, `new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`)
+		tb.screenshot(name + "-" + size.name)
+	}
+	tb.do("restore the viewport", chromedp.ResetViewport())
 }
 
 // storedTokens reads the app's token pair from localStorage.
@@ -601,6 +999,7 @@ func TestBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 		tb := newTab(t, browserCtx, shots)
+		tb.expectAPIError("the test signs in with a wrong password", "POST", "/api/login", http.StatusUnauthorized, shared.CodeBadCredentials)
 		tb.do("open /signin", chromedp.Navigate(s.url+"/signin"))
 		tb.waitApp("signin")
 		tb.do("fill the sign-in form",
@@ -625,6 +1024,7 @@ func TestBrowser(t *testing.T) {
 		tb := newTab(t, browserCtx, shots)
 		tb.do("open /signin", chromedp.Navigate(s.url+"/signin"))
 		tb.waitApp("signin")
+		tb.screenshotSizes("signin")
 
 		// go-app registers its service worker (app-worker.js).
 		var reg swRegistration
@@ -697,5 +1097,231 @@ func TestBrowser(t *testing.T) {
 				t.Errorf("manifest icons %+v lack the size %s", manifest.Icons, want)
 			}
 		}
+
+		// The worker runs under the policy of /app-worker.js, whose
+		// violations this tab does not see: it did cache the app's files,
+		// which its policy's connect-src must allow.
+		cached := run(tb, "read the service worker's cache", chromedp.Poll[[]string](`caches.keys().then(async (keys) => {
+			const c = keys.find(k => k.startsWith('app-'));
+			if (!c) return null;
+			const reqs = await (await caches.open(c)).keys();
+			return reqs.length ? reqs.map(r => new URL(r.url).pathname) : null;
+		})`, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(20*time.Second)))
+		for _, want := range []string{"/", "/app.js", "/wasm_exec.js", "/web/app.wasm", "/web/app.css", "/manifest.webmanifest"} {
+			if !slices.Contains(cached, want) {
+				t.Errorf("the service worker's cache %q lacks %s", cached, want)
+			}
+		}
 	})
+
+	// OKPolicyEnforced: the pages come with the security headers, Chromium
+	// enforces the policy, and the tab's watch catches a violation: the
+	// test injects an inline script and a style attribute, which the
+	// policy refuses, and expects those, so the check at the end fails the
+	// test if they went unseen.
+	t.Run("OKPolicyEnforced", func(t *testing.T) {
+		tb := newTab(t, browserCtx, shots)
+		resp := run(tb, "open /signin", chromedp.NavigateResponse(s.url+"/signin"))
+		for name, want := range map[string]string{
+			"Content-Security-Policy":    contentSecurityPolicy,
+			"Cross-Origin-Opener-Policy": "same-origin",
+			"Permissions-Policy":         permissionsPolicy,
+		} {
+			if got := headerValue(resp.Headers, name); got != want {
+				t.Errorf("the page's %s = %q, want %q", name, got, want)
+			}
+		}
+		tb.waitApp("signin")
+
+		tb.expect("the test injects an inline script", true, func(p problem) bool {
+			if v := p.violation; v != nil {
+				return v.Directive == "script-src-elem" && v.Blocked == "inline" && v.Disposition == "enforce"
+			}
+			return cspMessage(p, "inline script")
+		})
+		tb.expect("the test injects a style attribute", true, func(p problem) bool {
+			if v := p.violation; v != nil {
+				return v.Directive == "style-src-attr" && v.Blocked == "inline" && v.Disposition == "enforce"
+			}
+			return cspMessage(p, "inline style")
+		})
+		ran := eval[bool](tb, `(() => {
+			window.injectedScriptRan = false;
+			const s = document.createElement('script');
+			s.textContent = 'window.injectedScriptRan = true';
+			document.head.append(s);
+			const d = document.createElement('div');
+			document.body.append(d);
+			d.setAttribute('style', 'outline: 1px solid red');
+			d.remove();
+			return window.injectedScriptRan;
+		})()`)
+		if ran {
+			t.Error("an inline script ran: the Content-Security-Policy is not enforced")
+		}
+		tb.waitViolations(2)
+	})
+
+	// OKRegistrationClosed: on a server with REGISTRATION=closed no page
+	// offers to sign up, neither prerendered nor once the app runs (no
+	// flicker: a watch of the document from its first node never sees a
+	// sign-up link), and /register says so, with a way to sign in. When
+	// registration closed after the page was served, the API's refusal
+	// shows the same.
+	t.Run("OKRegistrationClosed", func(t *testing.T) {
+		closed := mustRunRealClockMain(t, map[string]string{"REGISTRATION": "closed"})
+		tb := newTab(t, browserCtx, shots)
+		tb.do("watch for sign-up links", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: signUpWatch})
+			return err
+		}))
+
+		tb.do("open /signin", chromedp.Navigate(closed.url+"/signin"))
+		tb.waitApp("signin")
+		if got := eval[string](tb, `document.querySelector('meta[name="tessera-registration"]')?.content ?? ''`); got != "closed" {
+			t.Errorf(`<meta name="tessera-registration"> = %q, want closed`, got)
+		}
+		if seen := eval[[]string](tb, `window.signUpSeen`); len(seen) != 0 {
+			t.Errorf("the sign-in page showed %q with registration closed", seen)
+		}
+		const hint = "New to Tessera? Ask the administrator for an account."
+		if got := tb.waitText("#main .switch", hint); got != hint {
+			t.Errorf("the sign-in page's .switch = %q, want %q", got, hint)
+		}
+		tb.screenshotSizes("signin-registration-closed")
+
+		tb.do("open /register", chromedp.Navigate(closed.url+"/register"))
+		tb.waitApp("register")
+		if got := tb.waitText("#registration-closed", msgClosed); got != msgClosed {
+			t.Errorf("#registration-closed = %q, want %q", got, msgClosed)
+		}
+		if seen := eval[[]string](tb, `window.signUpSeen`); len(seen) != 0 {
+			t.Errorf("the register page showed %q with registration closed", seen)
+		}
+		if title := eval[string](tb, `document.title`); title != "Registration closed · Tessera" {
+			t.Errorf("title = %q", title)
+		}
+		tb.screenshotSizes("register-closed")
+		tb.do("follow Sign in", chromedp.Click(chromedp.CSS("#main a.button-primary")))
+		if got := tb.waitPath("/signin"); got != "/signin" {
+			t.Errorf("the register page's Sign in led to %s", got)
+		}
+		tb.waitApp("signin")
+
+		// A page that still says registration is open (a proxy rewrites the
+		// server's tag, as if registration closed after the page loaded).
+		proxy := openRegistrationProxy(t, closed.url)
+		late := newTab(t, browserCtx, shots)
+		late.expectAPIError("registration closed after the page was served: the API refuses the sign-up",
+			"POST", "/api/register", http.StatusForbidden, shared.CodeRegistrationClosed)
+		late.do("open /register", chromedp.Navigate(proxy+"/register"))
+		run(late, "wait for the register form", chromedp.Poll[bool](`(() => {
+			const b = document.querySelector('#page-register #submit');
+			return !document.getElementById('app-wasm-loader') && !!b && !b.disabled;
+		})()`, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(45*time.Second)))
+		late.do("sign up",
+			chromedp.SendKeys(chromedp.CSS("#username"), "too-late"),
+			chromedp.SendKeys(chromedp.CSS("#password"), "registration closed"),
+			chromedp.Click(chromedp.CSS("#submit")),
+		)
+		if got := late.waitText("#registration-closed", msgClosed); got != msgClosed {
+			t.Errorf("after a refused sign-up #registration-closed = %q, want %q", got, msgClosed)
+		}
+		if n := eval[int](late, `document.querySelectorAll('#auth-form, a[href="/register"]').length`); n != 0 {
+			t.Errorf("after a refused sign-up the page still has %d sign-up form or link(s)", n)
+		}
+		late.screenshot("register-closed-on-submit")
+	})
+}
+
+// cspMessage reports whether p is Chromium's console error for a CSP
+// violation by what, such as "inline script": "Executing inline script
+// violates the following Content Security Policy directive ..." (older
+// versions said "Refused to execute inline script because it violates
+// ...").
+func cspMessage(p problem, what string) bool {
+	return p.console != nil && p.console.Source == "security" &&
+		strings.Contains(p.console.Text, what) && strings.Contains(p.console.Text, "Content Security Policy directive")
+}
+
+// msgClosed is what /register says with registration closed.
+const msgClosed = "Registration is closed. Ask the administrator for an account."
+
+// signUpWatch records in window.signUpSeen every sign-up link or form
+// that is ever part of the document, from its first node on: the
+// prerendered page as the parser builds it, then the app's renders.
+const signUpWatch = `window.signUpSeen = [];
+new MutationObserver((records) => {
+	for (const r of records) {
+		for (const n of r.addedNodes) {
+			if (n.nodeType !== Node.ELEMENT_NODE) continue;
+			for (const e of [n, ...n.querySelectorAll('*')]) {
+				if (e.matches('a[href="/register"]') || (e.matches('#auth-form') && location.pathname === '/register')) {
+					window.signUpSeen.push(location.pathname + ': ' + e.outerHTML.slice(0, 80));
+				}
+			}
+		}
+	}
+}).observe(document, {childList: true, subtree: true});`
+
+// openRegistrationProxy is a reverse proxy to target that rewrites the
+// registration tag of its pages to open; it returns its URL.
+func openRegistrationProxy(t *testing.T, target string) string {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(u) },
+		ModifyResponse: func(resp *http.Response) error {
+			if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+				return nil
+			}
+			b, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				return err
+			}
+			b = bytes.ReplaceAll(b, []byte(`<meta name="tessera-registration" content="closed">`), []byte(`<meta name="tessera-registration" content="open">`))
+			resp.Body = io.NopCloser(bytes.NewReader(b))
+			resp.ContentLength = int64(len(b))
+			resp.Header.Set("Content-Length", strconv.Itoa(len(b)))
+			return nil
+		},
+	}
+	srv := httptest.NewServer(proxy)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// headerValue returns the value of the header name in h, whatever its case.
+func headerValue(h network.Headers, name string) string {
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			s, _ := v.(string)
+			return s
+		}
+	}
+	return ""
+}
+
+// waitViolations waits until the tab has seen n CSP violations (at most
+// 5s), for a test that provokes them.
+func (tb *tab) waitViolations(n int) {
+	tb.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		tb.mu.Lock()
+		seen := len(tb.violations)
+		tb.mu.Unlock()
+		if seen >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.t.Errorf("the tab saw %d CSP violation(s) in 5s, want %d", seen, n)
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
