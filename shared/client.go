@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -301,6 +302,38 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, auth 
 	return nil
 }
 
+// Retries of an idempotent call answered 503 (the database is down or
+// restarting): at most unavailableRetries, waiting the answer's
+// Retry-After (at most maxRetryWait) or else a doubling backoff.
+const (
+	unavailableRetries = 3
+	firstRetryWait     = 250 * time.Millisecond
+	maxRetryWait       = 5 * time.Second
+)
+
+// sendRetrying is send, retried as above for GET and DELETE.
+func (c *Client) sendRetrying(ctx context.Context, method, path string, body []byte, token string, out any) error {
+	wait := firstRetryWait
+	for i := 0; ; i++ {
+		err := c.send(ctx, method, path, body, token, out)
+		var e *Error
+		if i == unavailableRetries || (method != http.MethodGet && method != http.MethodDelete) ||
+			!errors.As(err, &e) || e.Status != http.StatusServiceUnavailable {
+			return err
+		}
+		d := wait
+		if e.RetryAfter > 0 {
+			d = min(e.RetryAfter, maxRetryWait)
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(d):
+		}
+		wait = min(2*wait, maxRetryWait)
+	}
+}
+
 func (c *Client) doOnce(ctx context.Context, method, path string, body []byte, auth tokenKind, out any) error {
 	var token string
 	if auth != authNone {
@@ -314,7 +347,7 @@ func (c *Client) doOnce(ctx context.Context, method, path string, body []byte, a
 			return ErrSignedOut
 		}
 	}
-	err := c.send(ctx, method, path, body, token, out)
+	err := c.sendRetrying(ctx, method, path, body, token, out)
 	if auth != authAccess || !isExpired(err) {
 		return err
 	}
@@ -322,7 +355,7 @@ func (c *Client) doOnce(ctx context.Context, method, path string, body []byte, a
 	if err != nil {
 		return err
 	}
-	return c.send(ctx, method, path, body, pair.AccessToken, out)
+	return c.sendRetrying(ctx, method, path, body, pair.AccessToken, out)
 }
 
 // isExpired reports whether err is the server's "token has expired" answer.
@@ -389,6 +422,9 @@ func (c *Client) send(ctx context.Context, method, path string, body []byte, tok
 // readError turns a non-2xx answer into an *Error.
 func readError(resp *http.Response) *Error {
 	e := &Error{Status: resp.StatusCode}
+	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
+		e.RetryAfter = time.Duration(secs) * time.Second
+	}
 	if data, err := readLimited(resp.Body, maxJSONBody); err == nil {
 		var b ErrorBody
 		if json.Unmarshal(data, &b) == nil {

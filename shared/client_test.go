@@ -1027,10 +1027,10 @@ func TestClientLogout(t *testing.T) {
 		{
 			name: "ErrServerErrorOnRefreshToken", pair: flaskPair, first: ok,
 			second: func(w http.ResponseWriter, r *http.Request) {
-				writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "Service Unavailable")
+				writeError(w, http.StatusInternalServerError, CodeInternal, "Internal Server Error")
 			},
 			wantBearers: func(p TokenPair) string { return p.AccessToken + "," + p.RefreshToken },
-			wantStatus:  http.StatusServiceUnavailable,
+			wantStatus:  http.StatusInternalServerError,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1152,4 +1152,79 @@ func (c *closeNotifier) Close() error {
 	err := c.ReadCloser.Close()
 	c.done()
 	return err
+}
+
+// TestClientRetriesUnavailable: an idempotent call answered 503 is retried
+// after the answer's Retry-After, a few times; others are not.
+func TestClientRetriesUnavailable(t *testing.T) {
+	t.Parallel()
+	// unavailable answers 503 (Retry-After 1 s) n times, then 200.
+	unavailable := func(n int) http.HandlerFunc {
+		var mu sync.Mutex
+		seen := 0
+		return func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			seen++
+			down := seen <= n
+			mu.Unlock()
+			if down {
+				w.Header().Set("Retry-After", "1")
+				writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "Database unavailable")
+				return
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"id": 1, "username": "alice", "msg": "ok"})
+		}
+	}
+	t.Run("OKGetRetried", func(t *testing.T) {
+		t.Parallel()
+		api := newFakeAPI(t, map[string]http.HandlerFunc{routeData: unavailable(2)})
+		start := time.Now()
+		got, err := api.client(storeWith(oldPair)).UserDataV2(t.Context())
+		if err != nil || got.Username != "alice" {
+			t.Fatalf("UserDataV2 = %+v, %v", got, err)
+		}
+		if got, want := api.count(routeData), 3; got != want {
+			t.Fatalf("requests = %d, want %d", got, want)
+		}
+		if waited := time.Since(start); waited < 2*time.Second {
+			t.Fatalf("answered after %v: Retry-After 1 s was not honoured", waited)
+		}
+	})
+	t.Run("ErrGivesUp", func(t *testing.T) {
+		t.Parallel()
+		api := newFakeAPI(t, map[string]http.HandlerFunc{routeData: unavailable(100)})
+		_, err := api.client(storeWith(oldPair)).UserDataV2(t.Context())
+		var e *Error
+		if !errors.As(err, &e) || e.Status != 503 || e.RetryAfter != time.Second || SessionOver(err) {
+			t.Fatalf("err = %v, want the 503 with its Retry-After", err)
+		}
+		if got, want := api.count(routeData), 4; got != want {
+			t.Fatalf("requests = %d, want %d (one and three retries)", got, want)
+		}
+	})
+	t.Run("OKContextEndsTheWait", func(t *testing.T) {
+		t.Parallel()
+		api := newFakeAPI(t, map[string]http.HandlerFunc{routeData: unavailable(100)})
+		ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		if _, err := api.client(storeWith(oldPair)).UserDataV2(ctx); err == nil {
+			t.Fatal("no error")
+		}
+		if waited := time.Since(start); waited > time.Second {
+			t.Fatalf("returned after %v, want soon after the context ended", waited)
+		}
+	})
+	t.Run("ErrPostNotRetried", func(t *testing.T) {
+		t.Parallel()
+		api := newFakeAPI(t, map[string]http.HandlerFunc{"POST /api/password": unavailable(1)})
+		err := api.client(storeWith(oldPair)).ChangePassword(t.Context(), "a", "bcdefg")
+		var e *Error
+		if !errors.As(err, &e) || e.Status != 503 {
+			t.Fatalf("err = %v, want the 503", err)
+		}
+		if got, want := api.count("POST /api/password"), 1; got != want {
+			t.Fatalf("requests = %d, want %d", got, want)
+		}
+	})
 }

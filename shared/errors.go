@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // ErrSignedOut reports that there is no session to use: no token is stored,
@@ -20,6 +21,8 @@ type Error struct {
 	Status int
 	Code   string
 	Msg    string
+	// RetryAfter is the answer's Retry-After (429, 503), or 0.
+	RetryAfter time.Duration
 }
 
 // Error returns "<status> <status text>: <msg> (<code>)", leaving out the

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -34,15 +35,31 @@ type env struct {
 	srv     *api.Server
 	handler http.Handler
 	files   string
+	queries *queryCounter // counts the store's queries when switched on
 }
 
 // newEnv builds the whole API on a fresh database of kind, with bcrypt at
 // its minimum cost and a files folder in a temp dir.
 func newEnv(t testing.TB, kind store.Kind) *env {
 	t.Helper()
-	db := storetest.Open(t, kind)
-	c := testclock.New()
+	return newEnvOn(t, storetest.DSN(t, kind), testclock.New())
+}
+
+// newEnvOn builds the whole API, one server, on the database of dsn with
+// the clock c: several on one dsn are several servers on one database.
+func newEnvOn(t testing.TB, dsn string, c *testclock.Clock) *env {
+	t.Helper()
+	db := storetest.OpenDSN(t, dsn)
 	db.Now = c.Now
+	queries := &queryCounter{}
+	db.Bun().AddQueryHook(queries) // before anything else uses db
+	// As the server runs: with the cache, which every test below then
+	// checks is exact.
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	if err := db.EnableCache(ctx, 1000, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatal(err)
+	}
 	tokens, err := auth.NewTokens(testSecret, 15*time.Minute, 24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -73,8 +90,9 @@ func newEnv(t testing.TB, kind store.Kind) *env {
 		RefreshTTL:    24 * time.Hour,
 		Now:           c.Now,
 		LegacyTokens:  true,
+		Unavailable:   store.IsUnavailable,
 	}
-	return &env{t: t, db: db, clock: c, tokens: tokens, srv: srv, handler: srv.Handler(), files: filesDir}
+	return &env{t: t, db: db, clock: c, tokens: tokens, srv: srv, handler: srv.Handler(), files: filesDir, queries: queries}
 }
 
 // forEachDB runs fn on a new env of each database (storetest.ForEach).

@@ -16,6 +16,10 @@ import (
 // clients expect it.
 var errNotFound = backend.Errorf(shared.CodeNotFound, "Not Found")
 
+// errUnavailable answers a request that needs the database while it cannot
+// be reached.
+var errUnavailable = &backend.Error{Code: shared.CodeUnavailable, Msg: "Database unavailable", RetryAfter: 2 * time.Second}
+
 // statusOf maps every error code to its HTTP status: the one table.
 var statusOf = map[string]int{
 	shared.CodeMissingToken:       http.StatusUnauthorized,
@@ -76,7 +80,12 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 // anything else as a logged, generic 500.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *backend.Error
-	if !errors.As(err, &e) {
+	switch {
+	case errors.As(err, &e):
+	case s.Unavailable != nil && s.Unavailable(err):
+		s.logger().WarnContext(r.Context(), "database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		e = errUnavailable
+	default:
 		s.logger().ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		e = backend.Errorf(shared.CodeInternal, "Internal Server Error")
 	}

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"tessera/backend"
-	"tessera/shared"
 )
 
 // Store is what the API needs from the database.
@@ -85,6 +84,10 @@ type Server struct {
 	// WriteTimeout bounds the writing of an answer; a file download's
 	// deadline moves on while it makes progress. 0: no bound.
 	WriteTimeout time.Duration
+	// Unavailable reports whether an error of the store means the database
+	// cannot be reached (see store.IsUnavailable): such requests get 503
+	// with Retry-After instead of 500. nil: never.
+	Unavailable func(error) bool
 }
 
 // maxBodyBytes bounds every request body.
@@ -162,7 +165,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := s.Store.Ping(ctx); err != nil {
 		s.logger().ErrorContext(ctx, "health check", "err", err)
-		s.writeError(w, r, backend.Errorf(shared.CodeUnavailable, "Database unavailable"))
+		s.writeError(w, r, errUnavailable)
 		return
 	}
 	s.writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

@@ -21,22 +21,44 @@ type blockRow struct {
 // RevokeToken implements backend.Blocklist.
 func (s *DB) RevokeToken(ctx context.Context, jti, typ string, expiresAt time.Time) (bool, error) {
 	row := &blockRow{JTI: jti, Type: typ, CreatedAt: s.Now().UTC(), ExpiresAt: expiresAt.UTC()}
-	res, err := s.bun.NewInsert().Model(row).On("CONFLICT (jti) DO NOTHING").Exec(ctx)
-	if err != nil {
-		return false, fmt.Errorf("revoke token: %w", err)
-	}
-	n, err := res.RowsAffected()
+	var n int64
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) ([]string, error) {
+		res, err := tx.NewInsert().Model(row).On("CONFLICT (jti) DO NOTHING").Exec(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if n, err = res.RowsAffected(); err != nil || n == 0 {
+			return nil, err
+		}
+		return []string{changeKey(keyToken, jti)}, nil
+	})
 	if err != nil {
 		return false, fmt.Errorf("revoke token: %w", err)
 	}
 	return n == 1, nil
 }
 
-// IsTokenRevoked implements backend.Blocklist.
+// IsTokenRevoked implements backend.Blocklist; with the cache it needs no
+// round trip in the steady state, for revoked and other ids alike.
 func (s *DB) IsTokenRevoked(ctx context.Context, jti string) (bool, error) {
+	key := changeKey(keyToken, jti)
+	var gen uint64
+	if s.cache != nil {
+		var e *entry
+		var ok bool
+		if e, gen, ok = s.cache.get(key); ok {
+			return e.revoked, nil
+		}
+	}
 	ok, err := s.bun.NewSelect().Model((*blockRow)(nil)).Where("jti = ?", jti).Exists(ctx)
 	if err != nil {
+		if e, ok := s.stale(key, err); ok {
+			return e.revoked, nil
+		}
 		return false, fmt.Errorf("check blocklist: %w", err)
+	}
+	if s.cache != nil {
+		s.cache.put(&entry{key: key, revoked: ok}, gen)
 	}
 	return ok, nil
 }

@@ -140,6 +140,24 @@ var migrations = []migration{
 			`CREATE INDEX sessions_renewed_at ON sessions (renewed_at)`,
 		},
 	},
+	{
+		// The changes the one server on a SQLite file follows (see
+		// listen.go; PostgreSQL announces them with NOTIFY), and what the
+		// last refresh token presented to a session did (RotateRefresh).
+		version: 5,
+		sqlite: []string{
+			`CREATE TABLE cache_changes (
+				seq INTEGER PRIMARY KEY AUTOINCREMENT,
+				change TEXT NOT NULL,
+				at TIMESTAMP NOT NULL
+			)`,
+			`CREATE INDEX cache_changes_at ON cache_changes (at)`,
+			`ALTER TABLE sessions ADD COLUMN last_outcome TEXT NOT NULL DEFAULT ''`,
+		},
+		postgres: []string{
+			`ALTER TABLE sessions ADD COLUMN last_outcome TEXT NOT NULL DEFAULT ''`,
+		},
+	},
 }
 
 func migrate(ctx context.Context, db *bun.DB) error {

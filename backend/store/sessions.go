@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -55,7 +56,9 @@ func utcOrZero(t time.Time) time.Time {
 
 // CreateSession implements backend.SessionStore.
 func (s *DB) CreateSession(ctx context.Context, sess *backend.Session, passwordHash string, keep int) error {
-	err := s.bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) ([]string, error) {
+		// A lookup of the id may have been cached as missing.
+		keys := []string{changeKey(keySession, sess.ID)}
 		if passwordHash != "" || keep > 0 {
 			// The user's row is locked: sign-ins of one user are applied one
 			// after the other, so the password check and the count hold.
@@ -66,19 +69,23 @@ func (s *DB) CreateSession(ctx context.Context, sess *backend.Session, passwordH
 			}
 			err := q.Scan(ctx, &current)
 			if errors.Is(err, sql.ErrNoRows) || err == nil && passwordHash != "" && current != passwordHash {
-				return fmt.Errorf("password of user %d changed: %w", sess.UserID, backend.ErrConflict)
+				return nil, fmt.Errorf("password of user %d changed: %w", sess.UserID, backend.ErrConflict)
 			}
 			if err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if keep > 0 {
-			if err := s.endBeyond(ctx, tx, sess.UserID, keep-1); err != nil {
-				return err
+			ended, err := s.endBeyond(ctx, tx, sess.UserID, keep-1)
+			if err != nil {
+				return nil, err
+			}
+			if ended {
+				keys = append(keys, userSessionsKey(sess.UserID))
 			}
 		}
 		_, err := tx.NewInsert().Model(rowOf(sess)).Exec(ctx)
-		return err
+		return keys, err
 	})
 	if err != nil {
 		return fmt.Errorf("create session: %w", err)
@@ -87,8 +94,8 @@ func (s *DB) CreateSession(ctx context.Context, sess *backend.Session, passwordH
 }
 
 // endBeyond ends the user's active sessions but the keep most recently
-// renewed (ReasonLimit).
-func (s *DB) endBeyond(ctx context.Context, tx bun.Tx, userID int64, keep int) error {
+// renewed (ReasonLimit), and reports whether it ended any.
+func (s *DB) endBeyond(ctx context.Context, tx bun.Tx, userID int64, keep int) (bool, error) {
 	now := s.Now().UTC()
 	var ids []string
 	err := tx.NewSelect().Model((*sessionRow)(nil)).Column("id").
@@ -99,25 +106,52 @@ func (s *DB) endBeyond(ctx context.Context, tx bun.Tx, userID int64, keep int) e
 		Offset(int64(keep)).Limit(1000).
 		Scan(ctx, &ids)
 	if err != nil || len(ids) == 0 {
-		return err
+		return false, err
 	}
 	_, err = tx.NewUpdate().Model((*sessionRow)(nil)).
 		Set("revoked_at = ?", now).
 		Set("reason = ?", backend.ReasonLimit).
-		Where("id IN (?)", bun.In(ids)).
+		Where("id IN (?)", bun.List(ids)).
 		Exec(ctx)
-	return err
+	return err == nil, err
 }
 
-// SessionByID implements backend.SessionStore.
+// SessionByID implements backend.SessionStore; with the cache it needs no
+// round trip in the steady state.
 func (s *DB) SessionByID(ctx context.Context, id string) (*backend.Session, error) {
+	key := changeKey(keySession, id)
+	var gen uint64
+	if s.cache != nil {
+		var e *entry
+		var ok bool
+		if e, gen, ok = s.cache.get(key); ok {
+			if e.session == nil {
+				return nil, fmt.Errorf("session %q: %w", id, backend.ErrNotFound)
+			}
+			sess := *e.session
+			return &sess, nil
+		}
+	}
 	row := new(sessionRow)
 	err := s.bun.NewSelect().Model(row).Where("id = ?", id).Limit(1).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if s.cache != nil {
+			s.cache.put(&entry{key: key}, gen)
+		}
 		return nil, fmt.Errorf("session %q: %w", id, backend.ErrNotFound)
-	}
-	if err != nil {
+	case err != nil:
+		if e, ok := s.stale(key, err); ok {
+			if e.session == nil {
+				return nil, fmt.Errorf("session %q: %w", id, backend.ErrNotFound)
+			}
+			sess := *e.session
+			return &sess, nil
+		}
 		return nil, fmt.Errorf("find session: %w", err)
+	}
+	if s.cache != nil {
+		s.cache.put(&entry{key: key, session: row.session()}, gen)
 	}
 	return row.session(), nil
 }
@@ -145,76 +179,161 @@ func (s *DB) ListSessions(ctx context.Context, userID int64) ([]backend.Session,
 // RevokeSessions implements backend.SessionStore.
 func (s *DB) RevokeSessions(ctx context.Context, userID int64, set backend.SessionSet, reason string) (int64, error) {
 	now := s.Now()
-	q := s.bun.NewUpdate().Model((*sessionRow)(nil)).
-		Set("revoked_at = ?", now.UTC()).
-		Set("reason = ?", reason).
-		Where("user_id = ?", userID).
-		Where("revoked_at IS NULL").
-		Where("expires_at > ?", now.UTC()) // active only, as in ListSessions
-	if set.Only != "" {
-		q = q.Where("id = ?", set.Only)
-	}
-	if set.Except != "" {
-		q = q.Where("id <> ?", set.Except)
-	}
-	res, err := q.Exec(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("revoke sessions: %w", err)
-	}
-	n, err := res.RowsAffected()
+	var n int64
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) ([]string, error) {
+		q := tx.NewUpdate().Model((*sessionRow)(nil)).
+			Set("revoked_at = ?", now.UTC()).
+			Set("reason = ?", reason).
+			Where("user_id = ?", userID).
+			Where("revoked_at IS NULL").
+			Where("expires_at > ?", now.UTC()) // active only, as in ListSessions
+		if set.Only != "" {
+			q = q.Where("id = ?", set.Only)
+		}
+		if set.Except != "" {
+			q = q.Where("id <> ?", set.Except)
+		}
+		res, err := q.Exec(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if n, err = res.RowsAffected(); err != nil || n == 0 {
+			return nil, err
+		}
+		return []string{userSessionsKey(userID)}, nil
+	})
 	if err != nil {
 		return 0, fmt.Errorf("revoke sessions: %w", err)
 	}
 	return n, nil
 }
 
-// RotateRefresh implements backend.SessionStore. The session row is locked
-// for the transaction (SELECT ... FOR UPDATE on PostgreSQL; on SQLite every
-// transaction takes the write lock at BEGIN), so concurrent refreshes of one
-// session are applied one after the other and none is lost.
-func (s *DB) RotateRefresh(ctx context.Context, id, jti, newJTI string, grace time.Duration) (backend.RotateOutcome, *backend.Session, error) {
-	now := s.Now().UTC()
-	var outcome backend.RotateOutcome
-	row := new(sessionRow)
-	err := s.bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		q := tx.NewSelect().Model(row).Where("id = ?", id)
-		if s.bun.Dialect().Name() == dialect.PG {
-			q = q.For("UPDATE")
+// rotateSet is one column of rotateSQL: its value when the token is
+// current (rotated), when it is the one retired last, within the grace
+// window and not graced yet (graced), and else (reused: the session
+// ends); when the session is over it stays as it is.
+type rotateSet struct {
+	col                     string
+	rotated, graced, reused string
+}
+
+// rotateSets are the columns a presented refresh token changes.
+var rotateSets = []rotateSet{
+	{"prev_jti", "refresh_jti", "prev_jti", "prev_jti"},
+	{"prev_retired_at", "?now", "prev_retired_at", "prev_retired_at"},
+	{"prev_graced_at", "NULL", "?now", "prev_graced_at"},
+	{"refresh_jti", "?new", "refresh_jti", "refresh_jti"},
+	{"renewed_at", "?now", "?now", "renewed_at"},
+	{"revoked_at", "revoked_at", "revoked_at", "?now"},
+	{"reason", "reason", "reason", "?reason"},
+	// What this statement did, read back by RotateRefresh.
+	{"last_outcome", "'rotated'", "'graced'", "'reused'"},
+}
+
+// rotateSQL presents a refresh token to a session in one statement, so
+// that rotations of one session are applied one after the other by the
+// row's lock and none is lost. Its named arguments (?now, ?jti, ?from,
+// ?new, ?reason, ?id) are given by rotateArgs.
+var rotateSQL = func() string {
+	sets := make([]string, len(rotateSets))
+	for i, r := range rotateSets {
+		over := r.col
+		if r.col == "last_outcome" {
+			over = "'ended'"
 		}
-		if err := q.Scan(ctx); err != nil {
+		sets[i] = r.col + ` = CASE WHEN NOT (revoked_at IS NULL AND expires_at > ?now) THEN ` + over +
+			` WHEN refresh_jti = ?jti THEN ` + r.rotated +
+			` WHEN prev_jti = ?jti AND prev_graced_at IS NULL AND prev_retired_at >= ?from THEN ` + r.graced +
+			` ELSE ` + r.reused + ` END`
+	}
+	return `UPDATE sessions SET ` + strings.Join(sets, ", ") + ` WHERE id = ?id RETURNING ` + sessionColumns
+}()
+
+// sessionColumns are the columns of sessionRow, in the order
+// RotateRefresh scans them.
+const sessionColumns = `id, user_id, created_at, renewed_at, expires_at, user_agent, revoked_at, reason, refresh_jti, prev_jti, prev_retired_at, prev_graced_at, last_outcome`
+
+// rotateArgs are the named arguments of rotateSQL.
+type rotateArgs struct {
+	Now    time.Time `bun:"now"`
+	JTI    string    `bun:"jti"`
+	From   time.Time `bun:"from"`
+	New    string    `bun:"new"`
+	Reason string    `bun:"reason"`
+	ID     string    `bun:"id"`
+	// PostgreSQL only: the announcement, in the same statement.
+	Channel string `bun:"channel"`
+	Change  string `bun:"change"`
+}
+
+// RotateRefresh implements backend.SessionStore with one statement (see
+// rotateSQL); on PostgreSQL it announces the change in that statement
+// too, so a refresh is one round trip. The cache then holds the session
+// as it is afterwards.
+func (s *DB) RotateRefresh(ctx context.Context, id, jti, newJTI string, grace time.Duration) (backend.RotateOutcome, *backend.Session, error) {
+	// Microseconds: what both databases keep.
+	now := s.Now().UTC().Truncate(time.Microsecond)
+	key := changeKey(keySession, id)
+	args := &rotateArgs{Now: now, JTI: jti, From: now.Add(-grace), New: newJTI, Reason: backend.ReasonReuse, ID: id, Channel: changesChannel, Change: key}
+	query := rotateSQL
+	pg := s.bun.Dialect().Name() == dialect.PG
+	if pg {
+		query += `, pg_notify(?channel, ?change)`
+	}
+	row := new(sessionRow)
+	var did string
+	scan := func(ctx context.Context, db bun.IDB) error {
+		var created, renewed, expires, revoked, retired, graced bun.NullTime
+		dest := []any{&row.ID, &row.UserID, &created, &renewed, &expires, &row.UserAgent,
+			&revoked, &row.Reason, &row.RefreshJTI, &row.PrevJTI, &retired, &graced, &did}
+		if pg {
+			var notified sql.NullString // pg_notify returns void
+			dest = append(dest, &notified)
+		}
+		if err := db.QueryRowContext(ctx, query, args).Scan(dest...); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("session %q: %w", id, backend.ErrNotFound)
 			}
 			return err
 		}
-		upd := tx.NewUpdate().Model(row).WherePK()
-		switch sess := row.session(); {
-		case !sess.Active(now):
-			outcome = backend.Ended
-			return nil
-		case jti == row.RefreshJTI:
-			outcome = backend.Rotated
-			row.PrevJTI, row.PrevRetiredAt, row.RefreshJTI, row.RenewedAt = row.RefreshJTI, now, newJTI, now
-			row.PrevGraced = time.Time{}
-			upd = upd.Column("prev_jti", "prev_retired_at", "prev_graced_at", "refresh_jti", "renewed_at")
-		case jti == row.PrevJTI && row.PrevGraced.IsZero() && !now.After(row.PrevRetiredAt.Add(grace)):
-			// Once: a second use would let a thief who copied the pair
-			// follow the session for as long as its owner refreshes.
-			outcome = backend.Grace
-			row.RenewedAt, row.PrevGraced = now, now
-			upd = upd.Column("renewed_at", "prev_graced_at")
-		default:
-			outcome = backend.Reused
-			row.RevokedAt, row.Reason = now, backend.ReasonReuse
-			upd = upd.Column("revoked_at", "reason")
-		}
-		_, err := upd.Exec(ctx)
-		return err
-	})
+		row.CreatedAt, row.RenewedAt, row.ExpiresAt = created.Time, renewed.Time, expires.Time
+		row.RevokedAt, row.PrevRetiredAt, row.PrevGraced = revoked.Time, retired.Time, graced.Time
+		return nil
+	}
+	// The cache's count of changes before the statement: if anything
+	// changed since, the session read back may be stale already.
+	var gen uint64
+	if s.cache != nil {
+		_, gen, _ = s.cache.get(key)
+	}
+	var err error
+	if pg {
+		err = scan(ctx, s.bun)
+	} else {
+		err = s.bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			if err := scan(ctx, tx); err != nil {
+				return err
+			}
+			return s.announce(ctx, tx, key)
+		})
+	}
 	if err != nil {
 		return 0, nil, fmt.Errorf("rotate refresh token: %w", err)
 	}
-	return outcome, row.session(), nil
+	sess := row.session()
+	outcome := map[string]backend.RotateOutcome{"rotated": backend.Rotated, "graced": backend.Grace, "reused": backend.Reused}[did]
+	if outcome == 0 {
+		outcome = backend.Ended
+	}
+	if s.cache != nil {
+		// The change is this session alone: hold it as it is now, or drop
+		// it when something else changed meanwhile.
+		cached := *sess
+		if !s.cache.put(&entry{key: key, session: &cached}, gen) {
+			s.cache.drop(key)
+		}
+	}
+	return outcome, sess, nil
 }
 
 // PurgeSessions implements backend.SessionStore, in batches.

@@ -7,14 +7,18 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -34,6 +38,13 @@ type DB struct {
 	// Now is the store's clock: every time it writes or compares is Now().
 	// Open sets time.Now; set another before the DB is used, not after.
 	Now func() time.Time
+	// cache, when enabled (EnableCache), answers what authenticated
+	// requests read.
+	cache *cache
+	// path is the SQLite file ("" on PostgreSQL); serverLock holds it for
+	// this process when it is the server (ClaimServer).
+	path       string
+	serverLock *os.File
 }
 
 // The store implements the services the API consumes.
@@ -148,6 +159,9 @@ func open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	s := &DB{bun: db, Now: time.Now}
+	if kind == SQLite {
+		s.path = target
+	}
 	if err := s.Ping(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store: %w", err)
@@ -246,8 +260,14 @@ func (s *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the database.
-func (s *DB) Close() error { return s.bun.Close() }
+// Close closes the database, and ends the claim of ClaimServer.
+func (s *DB) Close() error {
+	if s.serverLock != nil {
+		s.serverLock.Close()
+		s.serverLock = nil
+	}
+	return s.bun.Close()
+}
 
 // Bun returns the underlying bun handle, for tests and maintenance.
 func (s *DB) Bun() *bun.DB { return s.bun }
@@ -289,4 +309,29 @@ func isUniqueViolation(err error) bool {
 		return sqlErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || sqlErr.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 	}
 	return false
+}
+
+// IsUnavailable reports whether err means the database could not be
+// reached or is going away (the request may succeed when it is back),
+// rather than that a query failed.
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pgErr pgdriver.Error
+	if errors.As(err, &pgErr) {
+		code := pgErr.Field('C')
+		// 08: connection exception; 57P01..3: shutting down, crashed,
+		// starting; 53300: too many connections.
+		return strings.HasPrefix(code, "08") || code == "57P01" || code == "57P02" || code == "57P03" || code == "53300"
+	}
+	var sqlErr *sqlite.Error
+	if errors.As(err, &sqlErr) {
+		c := sqlErr.Code() & 0xff
+		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }

@@ -31,7 +31,11 @@ func (r *userRow) user() *backend.User {
 // CreateUser implements backend.UserStore.
 func (s *DB) CreateUser(ctx context.Context, name, passwordHash string) (*backend.User, error) {
 	row := &userRow{Name: name, Password: passwordHash, CreatedAt: s.Now().UTC()}
-	if _, err := s.bun.NewInsert().Model(row).Returning("id").Exec(ctx); err != nil {
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) ([]string, error) {
+		_, err := tx.NewInsert().Model(row).Returning("id").Exec(ctx)
+		return []string{changeKey(keyName, name)}, err
+	})
+	if err != nil {
 		if isUniqueViolation(err) {
 			return nil, fmt.Errorf("create user %q: %w", name, backend.ErrConflict)
 		}
@@ -40,37 +44,85 @@ func (s *DB) CreateUser(ctx context.Context, name, passwordHash string) (*backen
 	return row.user(), nil
 }
 
-// UserByName implements backend.UserStore.
+// UserByName implements backend.UserStore; with the cache it needs no
+// round trip in the steady state.
 func (s *DB) UserByName(ctx context.Context, name string) (*backend.User, error) {
+	key := changeKey(keyName, name)
+	var gen uint64
+	if s.cache != nil {
+		var e *entry
+		var ok bool
+		if e, gen, ok = s.cache.get(key); ok {
+			if e.user == nil {
+				return nil, fmt.Errorf("user %q: %w", name, backend.ErrNotFound)
+			}
+			u := *e.user
+			return &u, nil
+		}
+	}
 	row := new(userRow)
 	err := s.bun.NewSelect().Model(row).Where("name = ?", name).Limit(1).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if s.cache != nil {
+			s.cache.put(&entry{key: key}, gen)
+		}
 		return nil, fmt.Errorf("user %q: %w", name, backend.ErrNotFound)
-	}
-	if err != nil {
+	case err != nil:
+		if e, ok := s.stale(key, err); ok {
+			if e.user == nil {
+				return nil, fmt.Errorf("user %q: %w", name, backend.ErrNotFound)
+			}
+			u := *e.user
+			return &u, nil
+		}
 		return nil, fmt.Errorf("find user: %w", err)
 	}
-	return row.user(), nil
+	u := row.user()
+	if s.cache != nil {
+		cached := *u
+		s.cache.put(&entry{key: key, user: &cached}, gen)
+	}
+	return u, nil
 }
 
 // SetPassword implements backend.UserStore.
 func (s *DB) SetPassword(ctx context.Context, userID int64, hash string) error {
-	res, err := s.bun.NewUpdate().Model((*userRow)(nil)).
-		Set("password = ?", hash).
-		Set("tokens_valid_after = ?", s.Now().UTC()).
-		Where("id = ?", userID).Exec(ctx)
+	n, err := s.updateUser(ctx, userID, func(q *bun.UpdateQuery) *bun.UpdateQuery {
+		return q.Set("password = ?", hash).Set("tokens_valid_after = ?", s.Now().UTC())
+	})
 	if err != nil {
 		return fmt.Errorf("set password: %w", err)
 	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
+	if n == 0 {
 		return fmt.Errorf("set password of user %d: %w", userID, backend.ErrNotFound)
 	}
 	return nil
 }
 
+// updateUser runs the update built by set on the user userID and
+// announces the change; it returns how many rows changed.
+func (s *DB) updateUser(ctx context.Context, userID int64, set func(*bun.UpdateQuery) *bun.UpdateQuery) (int64, error) {
+	var n int64
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) ([]string, error) {
+		res, err := set(tx.NewUpdate().Model((*userRow)(nil))).Where("id = ?", userID).Exec(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if n, err = res.RowsAffected(); err != nil || n == 0 {
+			return nil, err
+		}
+		return []string{userKey(userID)}, nil
+	})
+	return n, err
+}
+
 // RevokeTokensWithoutSession implements backend.UserStore.
 func (s *DB) RevokeTokensWithoutSession(ctx context.Context, userID int64) error {
-	if _, err := s.bun.NewUpdate().Model((*userRow)(nil)).Set("tokens_valid_after = ?", s.Now().UTC()).Where("id = ?", userID).Exec(ctx); err != nil {
+	_, err := s.updateUser(ctx, userID, func(q *bun.UpdateQuery) *bun.UpdateQuery {
+		return q.Set("tokens_valid_after = ?", s.Now().UTC())
+	})
+	if err != nil {
 		return fmt.Errorf("revoke tokens without session: %w", err)
 	}
 	return nil
@@ -78,13 +130,9 @@ func (s *DB) RevokeTokensWithoutSession(ctx context.Context, userID int64) error
 
 // Rehash implements backend.UserStore.
 func (s *DB) Rehash(ctx context.Context, userID int64, oldHash, newHash string) (bool, error) {
-	res, err := s.bun.NewUpdate().Model((*userRow)(nil)).
-		Set("password = ?", newHash).
-		Where("id = ? AND password = ?", userID, oldHash).Exec(ctx)
-	if err != nil {
-		return false, fmt.Errorf("rehash password: %w", err)
-	}
-	n, err := res.RowsAffected()
+	n, err := s.updateUser(ctx, userID, func(q *bun.UpdateQuery) *bun.UpdateQuery {
+		return q.Set("password = ?", newHash).Where("password = ?", oldHash)
+	})
 	if err != nil {
 		return false, fmt.Errorf("rehash password: %w", err)
 	}
@@ -108,7 +156,12 @@ func (s *DB) ListUsers(ctx context.Context) ([]backend.User, error) {
 // with it (ON DELETE CASCADE).
 func (s *DB) DeleteUser(ctx context.Context, name string) (*backend.User, error) {
 	row := new(userRow)
-	_, err := s.bun.NewDelete().Model(row).Where("name = ?", name).Returning("*").Exec(ctx)
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) ([]string, error) {
+		if _, err := tx.NewDelete().Model(row).Where("name = ?", name).Returning("*").Exec(ctx); err != nil || row.ID == 0 {
+			return nil, err
+		}
+		return []string{userKey(row.ID), changeKey(keyName, name)}, nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("delete user: %w", err)
 	}

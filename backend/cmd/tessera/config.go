@@ -35,6 +35,9 @@ type Config struct {
 	ReuseGrace      time.Duration
 	SessionMaxAge   time.Duration
 	SessionsPerUser int
+	// CacheSize bounds the in-memory cache of sessions, users and revoked
+	// tokens; 0 turns it off.
+	CacheSize int
 	// On the internet.
 	Limits         api.Limits // all zero with RATE_LIMIT=off
 	TrustedProxies []netip.Prefix
@@ -75,6 +78,8 @@ Usage: tessera        (configured by the environment; every variable optional)
                                                  its inactivity limit
   SESSIONS_PER_USER  100                         live sessions per user; a sign-in past it ends the least
                                                  recently used; 0 = no limit
+  CACHE_SIZE         100000                      sessions, users and revoked token ids kept in memory, so that
+                                                 authenticated requests need no database round trip; 0 = off
   LEGACY_TOKENS      on with JWT_SECRET set,     on: tokens without a session (made by a Flask-JWT-Extended app
                      else off                    with the same secret) are accepted; off: refused
   REGISTRATION       open                        open: anyone may create an account; closed: only the operator
@@ -108,6 +113,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		ReuseGrace:      10 * time.Second,
 		SessionMaxAge:   30 * 24 * time.Hour,
 		SessionsPerUser: 100,
+		CacheSize:       100_000,
 		Registration:    true,
 		Limits:          api.DefaultLimits(),
 	}
@@ -195,6 +201,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}{
 		{"LOGIN_FREE_FAILURES", &c.Limits.LoginFreeFailures},
 		{"SESSIONS_PER_USER", &c.SessionsPerUser},
+		{"CACHE_SIZE", &c.CacheSize},
 	} {
 		if v := getenv(n.name); v != "" {
 			i, err := strconv.Atoi(v)

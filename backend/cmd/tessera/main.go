@@ -106,6 +106,14 @@ func (m *Main) Run(ctx context.Context) error {
 		now = time.Now
 	}
 	tokens.Now, m.db.Now = now, now
+	var work context.Context
+	work, m.stopWork = context.WithCancel(context.Background())
+	if err := m.startStore(openCtx, work); err != nil {
+		m.stopWork()
+		m.db.Close()
+		m.files.Close()
+		return err
+	}
 	m.hasher = hasher
 	m.useCommonCost(ctx)
 	assets := web.New()
@@ -132,6 +140,7 @@ func (m *Main) Run(ctx context.Context) error {
 		LegacyTokens:       cfg.LegacyTokens,
 		SessionsPerUser:    cfg.SessionsPerUser,
 		WriteTimeout:       writeTimeout,
+		Unavailable:        store.IsUnavailable,
 		Now:                now,
 	}
 	if m.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
@@ -147,15 +156,35 @@ func (m *Main) Run(ctx context.Context) error {
 		// and downloads move it on as long as they make progress.
 		IdleTimeout:    2 * time.Minute,
 		MaxHeaderBytes: 64 << 10,
-		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
+		ErrorLog:       slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.srv.Serve(m.ln) }()
-
-	var work context.Context
-	work, m.stopWork = context.WithCancel(context.Background())
 	go m.purgeLoop(work, time.Hour)
 	return nil
+}
+
+// startStore makes this process a server of the database: the one server
+// of a SQLite file, and, with CACHE_SIZE, one that keeps what requests read
+// in memory and follows the changes of every process (until work ends).
+func (m *Main) startStore(ctx, work context.Context) error {
+	if err := m.db.ClaimServer(); err != nil {
+		return err
+	}
+	if m.Config.CacheSize == 0 {
+		return nil
+	}
+	ready := make(chan error, 1)
+	go func() { ready <- m.db.EnableCache(work, m.Config.CacheSize, m.Logger) }()
+	select {
+	case err := <-ready:
+		if err != nil {
+			return fmt.Errorf("start the cache: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("start the cache: %w", ctx.Err())
+	}
 }
 
 // writeTimeout bounds the writing of an answer (see api.Server).
@@ -194,6 +223,7 @@ func (m *Main) purgeLoop(ctx context.Context, interval time.Duration) {
 			func() (int64, error) { return m.db.PurgeExpired(ctx) },
 			func() (int64, error) { return m.db.PurgeSessions(ctx, m.Config.RefreshTTL) },
 			func() (int64, error) { return m.db.PurgeThrottle(ctx, throttleMemory(m.Config.Limits)) },
+			func() (int64, error) { return m.db.PurgeChanges(ctx, time.Hour) },
 		} {
 			k, err := purge()
 			n += k

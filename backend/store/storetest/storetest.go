@@ -78,9 +78,17 @@ func DSN(tb testing.TB, kind store.Kind) string {
 // ends.
 func Open(tb testing.TB, kind store.Kind) *store.DB {
 	tb.Helper()
-	db, err := store.Open(context.Background(), DSN(tb, kind))
+	return OpenDSN(tb, DSN(tb, kind))
+}
+
+// OpenDSN returns a migrated store on the database of dsn (from DSN), closed
+// when tb ends: several of them on one DSN are several servers on one
+// database.
+func OpenDSN(tb testing.TB, dsn string) *store.DB {
+	tb.Helper()
+	db, err := store.Open(context.Background(), dsn)
 	if err != nil {
-		tb.Fatalf("open %s store: %v", kind, err)
+		tb.Fatalf("open store: %v", err)
 	}
 	tb.Cleanup(func() {
 		if err := db.Close(); err != nil {
