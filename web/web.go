@@ -13,6 +13,9 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"time"
+
+	"tessera/internal/deadline"
 )
 
 //go:embed static
@@ -81,7 +84,7 @@ func (a *Assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "no-cache")
-	http.ServeFileFS(w, r, a.fsys, name)
+	http.ServeFileFS(deadline.Extending(w, downloadIdle), r, a.fsys, name)
 }
 
 // serveWasm sends app.wasm brotli- or gzip-compressed when the browser
@@ -111,8 +114,14 @@ func (a *Assets) serveWasm(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodHead {
 		return
 	}
-	w.Write(body)
+	// Megabytes to a slow phone outlast any fixed write deadline: it moves
+	// on as long as the download does.
+	deadline.Extending(w, downloadIdle).Write(body)
 }
+
+// downloadIdle is how long a download may make no progress before the
+// server gives up on its client.
+const downloadIdle = 30 * time.Second
 
 // pickEncoding chooses br over gzip over identity from an Accept-Encoding
 // value, honouring q=0.
