@@ -12,7 +12,7 @@ RACE := -race -gcflags=modernc.org/...=-race=false -gcflags=golang.org/x/crypto/
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK ?= $(shell $(GO) env GOPATH)/bin/staticcheck
 
-.PHONY: run build wasm test test-race test-node test-wasm lint lint-host lint-wasm wasm-checked tools bench clean
+.PHONY: run build wasm test test-race test-outage test-node test-wasm lint lint-host lint-wasm wasm-checked tools bench clean
 
 ## run: build the browser app, then start the server on localhost:8080
 run: wasm
@@ -38,10 +38,15 @@ web/static/app.wasm.br web/static/app.wasm.gz: web/static/app.wasm
 # the host checks use the tests' build flags (LINTFLAGS) to share their
 # build cache, and the wasm side runs beside the host side (-j2).
 test:
-	@$(MAKE) --no-print-directory -j2 -Otarget test-race test-node LINTFLAGS="$(RACE)"
+	@$(MAKE) --no-print-directory -j2 -Otarget test-outage test-node LINTFLAGS="$(RACE)"
 
 test-race: lint-host wasm-checked
 	$(GO) test $(RACE) -count=1 ./...
+
+# The PostgreSQL outage test restarts the server (TEST_PG_RESTART, a
+# command; CI sets it): alone, after every other test that uses it.
+test-outage: test-race
+	TEST_OUTAGE=1 $(GO) test $(RACE) -count=1 -run '^TestDatabaseOutage$$' ./backend/cmd/tessera/
 
 test-node: lint-wasm
 	@$(MAKE) --no-print-directory test-wasm
