@@ -27,6 +27,10 @@ func main() {
 		// The operator's commands: tessera user add|delete|list|set-password.
 		os.Exit(runUser(context.Background(), os.Args[2:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
 	}
+	if len(os.Args) > 1 && os.Args[1] == "import-flask" {
+		// tessera import-flask [--dry-run] SOURCE_URL
+		os.Exit(runImportFlask(context.Background(), os.Args[2:], os.Stdout, os.Stderr, os.Getenv))
+	}
 	flag.CommandLine.SetOutput(os.Stdout)
 	flag.Usage = func() { fmt.Fprint(flag.CommandLine.Output(), configHelp) }
 	flag.Parse()
