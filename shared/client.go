@@ -204,6 +204,13 @@ func (c *Client) UserDataV2(ctx context.Context) (UserDataV2, error) {
 	return out, err
 }
 
+// Account returns what the account page shows (GET /api/account).
+func (c *Client) Account(ctx context.Context) (Account, error) {
+	var out Account
+	err := c.do(ctx, http.MethodGet, "/api/account", nil, authAccess, &out)
+	return out, err
+}
+
 // Sessions lists the signed-in user's live sessions (GET /api/sessions);
 // the one this Client's tokens belong to has Current set.
 func (c *Client) Sessions(ctx context.Context) (SessionList, error) {

@@ -44,6 +44,20 @@ type UserDataV2 struct {
 	Username string `json:"username"`
 }
 
+// Account is the body of GET /api/account: what the account page shows.
+type Account struct {
+	ID       int64  `json:"id"`
+	Username string `json:"username"`
+	// CreatedAt is when the account was made; absent when unknown (an
+	// account brought over from a Flask app).
+	CreatedAt *time.Time `json:"created_at,omitempty"`
+	// SignedInAt is when the caller's session began.
+	SignedInAt time.Time `json:"signed_in_at"`
+	// LastSignIn is the sign-in before the latest one (on any device);
+	// absent before the second.
+	LastSignIn *time.Time `json:"last_sign_in,omitempty"`
+}
+
 // FileInfo describes one protected file in GET /api/files.
 type FileInfo struct {
 	Name string `json:"name"`
