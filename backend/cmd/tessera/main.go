@@ -27,6 +27,10 @@ func main() {
 		// The operator's commands: tessera user add|delete|list|set-password.
 		os.Exit(runUser(context.Background(), os.Args[2:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
 	}
+	if len(os.Args) > 1 && os.Args[1] == "events" {
+		// tessera events [--user NAME] [--kind K] [--since DURATION]
+		os.Exit(runEvents(context.Background(), os.Args[2:], os.Stdout, os.Stderr, os.Getenv))
+	}
 	if len(os.Args) > 1 && os.Args[1] == "import-flask" {
 		// tessera import-flask [--dry-run] SOURCE_URL
 		os.Exit(runImportFlask(context.Background(), os.Args[2:], os.Stdout, os.Stderr, os.Getenv))
