@@ -38,6 +38,9 @@ type Config struct {
 	// CacheSize bounds the in-memory cache of sessions, users and revoked
 	// tokens; 0 turns it off.
 	CacheSize int
+	// Security events are kept EventsMaxAge, at most EventsPerUser a user.
+	EventsMaxAge  time.Duration
+	EventsPerUser int
 	// On the internet.
 	Limits         api.Limits // all zero with RATE_LIMIT=off
 	TrustedProxies []netip.Prefix
@@ -80,6 +83,8 @@ Usage: tessera        (configured by the environment; every variable optional)
                                                  recently used; 0 = no limit
   CACHE_SIZE         100000                      sessions, users and revoked token ids kept in memory, so that
                                                  authenticated requests need no database round trip; 0 = off
+  EVENTS_MAX_AGE     2160h                       security events are kept this long (90 days)...
+  EVENTS_PER_USER    1000                        ...and at most this many a user, the newest
   LEGACY_TOKENS      on with JWT_SECRET set,     on: tokens without a session (made by a Flask-JWT-Extended app
                      else off                    with the same secret) are accepted; off: refused
   REGISTRATION       open                        open: anyone may create an account; closed: only the operator
@@ -114,6 +119,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		SessionMaxAge:   30 * 24 * time.Hour,
 		SessionsPerUser: 100,
 		CacheSize:       100_000,
+		EventsMaxAge:    90 * 24 * time.Hour,
+		EventsPerUser:   1000,
 		Registration:    true,
 		Limits:          api.DefaultLimits(),
 	}
@@ -150,6 +157,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		{"REFRESH_TOKEN_TTL", &c.RefreshTTL, time.Second},
 		{"REFRESH_REUSE_GRACE", &c.ReuseGrace, 0},
 		{"LOGIN_BACKOFF_MAX", &c.Limits.LoginBackoffMax, time.Second},
+		{"EVENTS_MAX_AGE", &c.EventsMaxAge, time.Hour},
 		{"SESSION_MAX_AGE", &c.SessionMaxAge, time.Minute},
 	} {
 		v := getenv(d.name)
@@ -202,6 +210,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		{"LOGIN_FREE_FAILURES", &c.Limits.LoginFreeFailures},
 		{"SESSIONS_PER_USER", &c.SessionsPerUser},
 		{"CACHE_SIZE", &c.CacheSize},
+		{"EVENTS_PER_USER", &c.EventsPerUser},
 	} {
 		if v := getenv(n.name); v != "" {
 			i, err := strconv.Atoi(v)
