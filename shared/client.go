@@ -211,6 +211,32 @@ func (c *Client) Account(ctx context.Context) (Account, error) {
 	return out, err
 }
 
+// Events returns a page of the signed-in user's security events (GET
+// /api/events), newest first: limit of them (0: the server's default)
+// before the cursor (the Next of the previous page; "" for the newest).
+func (c *Client) Events(ctx context.Context, limit int, before string) (EventList, error) {
+	q := url.Values{}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	if before != "" {
+		q.Set("before", before)
+	}
+	path := "/api/events"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	var out EventList
+	err := c.do(ctx, http.MethodGet, path, nil, authAccess, &out)
+	return out, err
+}
+
+// SeeEvents records that the user looked at the security events (POST
+// /api/events/seen): Account's Alerts count from now.
+func (c *Client) SeeEvents(ctx context.Context) error {
+	return c.do(ctx, http.MethodPost, "/api/events/seen", nil, authAccess, nil)
+}
+
 // Sessions lists the signed-in user's live sessions (GET /api/sessions);
 // the one this Client's tokens belong to has Current set.
 func (c *Client) Sessions(ctx context.Context) (SessionList, error) {

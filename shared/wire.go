@@ -56,7 +56,45 @@ type Account struct {
 	// LastSignIn is the sign-in before the latest one (on any device);
 	// absent before the second.
 	LastSignIn *time.Time `json:"last_sign_in,omitempty"`
+	// Alerts counts the events that call for attention (a detected reuse
+	// of a refresh token, a throttled guesser) since the user last looked
+	// at the security activity (POST /api/events/seen).
+	Alerts int `json:"alerts"`
 }
+
+// EventInfo is one event of the caller's security activity in GET
+// /api/events.
+type EventInfo struct {
+	ID        int64          `json:"id"`
+	Kind      string         `json:"kind"` // see the Event* kinds
+	At        time.Time      `json:"at"`
+	IP        string         `json:"ip,omitempty"` // the client's address (an IPv6 client: its /64)
+	UserAgent string         `json:"user_agent,omitempty"`
+	Device    string         `json:"device,omitempty"` // DeviceName of UserAgent
+	SessionID string         `json:"session_id,omitempty"`
+	Current   bool           `json:"current"` // the caller's own session
+	Detail    map[string]any `json:"detail,omitempty"`
+}
+
+// EventList is the body of GET /api/events: a page of events, newest
+// first; Next, when set, is the ?before= of the next page.
+type EventList struct {
+	Events []EventInfo `json:"events"`
+	Next   string      `json:"next,omitempty"`
+}
+
+// Kinds of security events (EventInfo.Kind).
+const (
+	EventSignedIn       = "signed_in"              // detail: new_device
+	EventSignInFailed   = "sign_in_failed"         // a wrong password
+	EventThrottled      = "throttled"              // detail: reason, retry_after
+	EventReuseDetected  = "refresh_reuse_detected" // the session ended
+	EventGraceUsed      = "refresh_grace_used"
+	EventSignedOut      = "signed_out"       // detail: scope
+	EventSessionEnded   = "session_ended"    // detail: by, from
+	EventPasswordChange = "password_changed" // detail: by
+	EventRegistered     = "registered"
+)
 
 // FileInfo describes one protected file in GET /api/files.
 type FileInfo struct {
@@ -142,4 +180,6 @@ const (
 	// CodeRegistrationClosed answers POST /api/register on a server whose
 	// registration is closed (403).
 	CodeRegistrationClosed = "registration_closed"
+	// CodeInvalidQuery answers a malformed query parameter (400).
+	CodeInvalidQuery = "invalid_query"
 )
