@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 
 	"tessera/backend"
 )
@@ -157,7 +158,7 @@ func (s *DB) ListUsers(ctx context.Context) ([]backend.User, error) {
 func (s *DB) DeleteUser(ctx context.Context, name string) (*backend.User, error) {
 	row := new(userRow)
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) ([]string, error) {
-		if _, err := tx.NewDelete().Model(row).Where("name = ?", name).Returning("*").Exec(ctx); err != nil || row.ID == 0 {
+		if _, err := tx.NewDelete().Model(row).Where("name = ?", name).Returning("id, name, password, created_at, tokens_valid_after").Exec(ctx); err != nil || row.ID == 0 {
 			return nil, err
 		}
 		return []string{userKey(row.ID), changeKey(keyName, name)}, nil
@@ -172,7 +173,8 @@ func (s *DB) DeleteUser(ctx context.Context, name string) (*backend.User, error)
 }
 
 // CommonHashCost implements backend.UserStore. bcrypt hashes read
-// "$2a$CC$...": the cost is the two digits at offset 4.
+// "$2a$CC$...": the cost is the two digits at offset 4. The server uses
+// CommonHashParams, which counts imported werkzeug hashes too.
 func (s *DB) CommonHashCost(ctx context.Context) (int, error) {
 	var rows []struct {
 		Cost string `bun:"cost"`
@@ -195,6 +197,38 @@ func (s *DB) CommonHashCost(ctx context.Context) (int, error) {
 		return 0, nil // not a bcrypt hash after all
 	}
 	return cost, nil
+}
+
+// CommonHashParams returns the kind and parameters most stored password
+// hashes have, as auth.HashParams reads them: "$2a$10$" for bcrypt at cost
+// 10, the method of a werkzeug hash imported from a Flask app
+// ("pbkdf2:sha256:260000", "scrypt:32768:8:1"); "" when there are none.
+// The hasher's dummy comparison for unknown names is made of these (see
+// auth.Hasher.SetDummy), so that it costs what most sign-ins cost.
+func (s *DB) CommonHashParams(ctx context.Context) (string, error) {
+	// The werkzeug method is what precedes the first "$".
+	method := "substr(password, 1, instr(password, '$') - 1)"
+	if s.bun.Dialect().Name() == dialect.PG {
+		method = "split_part(password, '$', 1)"
+	}
+	var rows []struct {
+		Params string `bun:"params"`
+		N      int    `bun:"n"`
+	}
+	err := s.bun.NewSelect().Model((*userRow)(nil)).
+		ColumnExpr("CASE WHEN password LIKE '$2%' THEN substr(password, 1, 7) ELSE "+method+" END AS params").
+		ColumnExpr("count(*) AS n").
+		Where("password LIKE '$2_$__$%' OR password LIKE 'pbkdf2:%$%' OR password LIKE 'scrypt%$%'").
+		GroupExpr("params").
+		OrderExpr("n DESC, params DESC").Limit(1).
+		Scan(ctx, &rows)
+	if err != nil {
+		return "", fmt.Errorf("common hash parameters: %w", err)
+	}
+	if len(rows) == 0 {
+		return "", nil
+	}
+	return rows[0].Params, nil
 }
 
 // CountUsersNamed returns how many rows hold name; it exists for tests and

@@ -198,16 +198,18 @@ func (m *Main) startStore(ctx, work context.Context) error {
 // writeTimeout bounds the writing of an answer (see api.Server).
 const writeTimeout = 30 * time.Second
 
-// useCommonCost gives the hasher's dummy hash the cost most stored hashes
-// have, so that a sign-in with an unknown name takes as long as most
-// sign-ins with a known one. Failures are logged: the dummy stays.
+// useCommonCost gives the hasher's dummy hash the kind and parameters most
+// stored hashes have (bcrypt at some cost, or, after an import from a
+// Flask app, werkzeug's pbkdf2 or scrypt), so that a sign-in with an
+// unknown name takes as long as most sign-ins with a known one. Failures
+// are logged: the dummy stays.
 func (m *Main) useCommonCost(ctx context.Context) {
-	cost, err := m.db.CommonHashCost(ctx)
-	if err == nil && cost > 0 {
-		err = m.hasher.SetDummyCost(cost)
+	params, err := m.db.CommonHashParams(ctx)
+	if err == nil && params != "" {
+		err = m.hasher.SetDummy(params)
 	}
 	if err != nil && ctx.Err() == nil {
-		m.Logger.Warn("cost of the dummy password hash", "err", err)
+		m.Logger.Warn("parameters of the dummy password hash", "err", err)
 	}
 }
 
