@@ -52,7 +52,7 @@ func newEnvOn(t testing.TB, dsn string, c *testclock.Clock) *env {
 	db := storetest.OpenDSN(t, dsn)
 	db.Now = c.Now
 	queries := &queryCounter{}
-	db.Bun().AddQueryHook(queries) // before anything else uses db
+	db.AddQueryHook(queries) // before anything else uses db
 	// As the server runs: with the cache, which every test below then
 	// checks is exact.
 	ctx, cancel := context.WithCancel(context.Background())

@@ -200,7 +200,7 @@ func (s *DB) PurgeEvents(ctx context.Context, maxAge time.Duration, perUser int)
 	for _, u := range over {
 		var keep int64
 		err := s.bun.NewSelect().Model((*eventRow)(nil)).Column("id").Where("user_id = ?", u.UserID).
-			OrderExpr("id DESC").Offset(int64(perUser - 1)).Limit(1).Scan(ctx, &keep)
+			OrderExpr("id DESC").Offset(int64(perUser-1)).Limit(1).Scan(ctx, &keep)
 		if err != nil {
 			return n, fmt.Errorf("purge events: %w", err)
 		}

@@ -48,9 +48,12 @@ func (s *DB) announce(ctx context.Context, tx bun.IDB, keys ...string) error {
 		return nil
 	}
 	if s.bun.Dialect().Name() == dialect.PG {
-		// One payload; PostgreSQL delivers it at commit, in commit order.
-		if _, err := tx.ExecContext(ctx, "SELECT pg_notify(?, ?)", changesChannel, strings.Join(keys, " ")); err != nil {
-			return fmt.Errorf("announce change: %w", err)
+		// As few payloads as fit; PostgreSQL delivers them at commit, in
+		// commit order.
+		for _, payload := range payloads(keys) {
+			if _, err := tx.ExecContext(ctx, "SELECT pg_notify(?, ?)", changesChannel, payload); err != nil {
+				return fmt.Errorf("announce change: %w", err)
+			}
 		}
 		return nil
 	}
@@ -61,6 +64,31 @@ func (s *DB) announce(ctx context.Context, tx bun.IDB, keys ...string) error {
 		}
 	}
 	return nil
+}
+
+// maxPayload is the most a NOTIFY payload holds (PostgreSQL's limit is
+// 8000 bytes).
+const maxPayload = 7900
+
+// payloads joins keys with spaces into as few payloads of at most
+// maxPayload bytes as it can.
+func payloads(keys []string) []string {
+	var out []string
+	var b strings.Builder
+	for _, k := range keys {
+		if b.Len() > 0 && b.Len()+1+len(k) > maxPayload {
+			out = append(out, b.String())
+			b.Reset()
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(k)
+	}
+	if b.Len() > 0 {
+		out = append(out, b.String())
+	}
+	return out
 }
 
 // changed applies keys to this process's cache: what a method of this DB

@@ -269,6 +269,10 @@ func (s *DB) Close() error {
 	return s.bun.Close()
 }
 
+// AddQueryHook makes hook see every query of s (tests count queries with
+// it). Call it before s is used, not after.
+func (s *DB) AddQueryHook(hook bun.QueryHook) { s.bun = s.bun.WithQueryHook(hook) }
+
 // Bun returns the underlying bun handle, for tests and maintenance.
 func (s *DB) Bun() *bun.DB { return s.bun }
 
