@@ -267,9 +267,9 @@ type rotateArgs struct {
 }
 
 // RotateRefresh implements backend.SessionStore with one statement (see
-// rotateSQL); on PostgreSQL it announces the change in that statement
-// too, so a refresh is one round trip. The cache then holds the session
-// as it is afterwards.
+// rotateSQL); on PostgreSQL it announces an ended session in that
+// statement too, so a refresh is one round trip. This process's cache
+// then holds the session as it is afterwards.
 func (s *DB) RotateRefresh(ctx context.Context, id, jti, newJTI string, grace time.Duration) (backend.RotateOutcome, *backend.Session, error) {
 	// Microseconds: what both databases keep.
 	now := s.Now().UTC().Truncate(time.Microsecond)
@@ -278,7 +278,12 @@ func (s *DB) RotateRefresh(ctx context.Context, id, jti, newJTI string, grace ti
 	query := rotateSQL
 	pg := s.bun.Dialect().Name() == dialect.PG
 	if pg {
-		query += `, pg_notify(?channel, ?change)`
+		// Only an ended session is announced: a rotation or a grace changes
+		// nothing that a server's cache answers with (the session is as
+		// alive, for the same user), and every notifying transaction takes
+		// a lock of its database until it commits, which would queue every
+		// refresh behind the others.
+		query += `, CASE WHEN last_outcome = 'reused' THEN pg_notify(?channel, ?change) END`
 	}
 	row := new(sessionRow)
 	var did string
@@ -311,7 +316,7 @@ func (s *DB) RotateRefresh(ctx context.Context, id, jti, newJTI string, grace ti
 		err = scan(ctx, s.bun)
 	} else {
 		err = s.bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-			if err := scan(ctx, tx); err != nil {
+			if err := scan(ctx, tx); err != nil || did != "reused" {
 				return err
 			}
 			return s.announce(ctx, tx, key)
