@@ -79,6 +79,16 @@ func findToken(r *http.Request) (string, error) {
 // missing token (the query may still hold one); a Bearer field that is not
 // exactly two words is a bad header.
 func bearerToken(header string) (string, error) {
+	if tok, ok := strings.CutPrefix(header, "Bearer "); ok && plainToken(tok) {
+		// The usual header, one field of two words: what bearerFields
+		// makes of it, without splitting it.
+		return tok, nil
+	}
+	return bearerFields(header)
+}
+
+// bearerFields is bearerToken for any header.
+func bearerFields(header string) (string, error) {
 	header = strings.Trim(strings.TrimSpace(header), ",")
 	if header == "" {
 		return "", &backend.Error{Code: shared.CodeMissingToken, Msg: msgNoHeader}
@@ -100,6 +110,18 @@ func bearerToken(header string) (string, error) {
 		return "", backend.Errorf(shared.CodeBadAuthHeader, msgBadHeader)
 	}
 	return words[1], nil
+}
+
+// plainToken reports whether tok is one word of printable ASCII without a
+// comma: after "Bearer ", a header that bearerToken's rules read as
+// exactly that token.
+func plainToken(tok string) bool {
+	for i := 0; i < len(tok); i++ {
+		if c := tok[i]; c <= ' ' || c > '~' || c == ',' {
+			return false
+		}
+	}
+	return tok != ""
 }
 
 // principal is who a request acts for, once its token passed every check.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -110,10 +111,9 @@ func BenchmarkRefresh(b *testing.B) {
 			e.srv.SessionsPerUser = 0
 			e.handler = e.srv.Handler()
 			e.register(benchUser, "mango")
-			// One session per client; the clients of earlier rounds of the
-			// benchmark leave theirs behind.
-			tokens := make(chan string, perCPU*b.N+1024)
-			for range perCPU * 8 {
+			clients := perCPU * runtime.GOMAXPROCS(0) // RunParallel's goroutines
+			tokens := make(chan string, clients)
+			for range clients {
 				tokens <- e.login(benchUser, "mango").RefreshToken
 			}
 			b.ReportAllocs()

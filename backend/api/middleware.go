@@ -17,6 +17,9 @@ type statusRecorder struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
+	// tail holds the log line's last attributes in the recorder's
+	// allocation (see logRequests).
+	tail [2]slog.Attr
 }
 
 func (r *statusRecorder) WriteHeader(status int) {
@@ -45,14 +48,30 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
-		s.logger().LogAttrs(r.Context(), levelFor(rec.status), "request",
+		ctx, level, h := r.Context(), levelFor(rec.status), s.logger().Handler()
+		if !h.Enabled(ctx, level) {
+			return
+		}
+		// What Logger.LogAttrs does, but for the caller's program counter:
+		// the line has no use for its source (a handler with AddSource
+		// shows none), and finding it would cost more than the rest.
+		end := time.Now()
+		rec.tail = [2]slog.Attr{
+			slog.Duration("duration", end.Sub(start)),
+			slog.String("remote", r.RemoteAddr),
+		}
+		line := slog.NewRecord(end, level, "request", 0)
+		// A record holds five attributes without an allocation: the last
+		// two of the six go in a group without a key, which every handler
+		// inlines (see slog.Handler), so the line is the same.
+		line.AddAttrs(
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status),
 			slog.Int64("bytes", rec.bytes),
-			slog.Duration("duration", time.Since(start)),
-			slog.String("remote", r.RemoteAddr),
+			slog.Attr{Value: slog.GroupValue(rec.tail[:]...)},
 		)
+		_ = h.Handle(ctx, line)
 	})
 }
 
