@@ -50,7 +50,7 @@ func (s *DB) announce(ctx context.Context, tx bun.IDB, keys ...string) error {
 	if s.bun.Dialect().Name() == dialect.PG {
 		// As few payloads as fit; PostgreSQL delivers them at commit, in
 		// commit order.
-		for _, payload := range payloads(keys) {
+		for _, payload := range payloads(s.origin, keys) {
 			if _, err := tx.ExecContext(ctx, "SELECT pg_notify(?, ?)", changesChannel, payload); err != nil {
 				return fmt.Errorf("announce change: %w", err)
 			}
@@ -59,20 +59,24 @@ func (s *DB) announce(ctx context.Context, tx bun.IDB, keys ...string) error {
 	}
 	now := s.Now().UTC()
 	for _, k := range keys {
-		if _, err := tx.ExecContext(ctx, "INSERT INTO cache_changes (change, at) VALUES (?, ?)", k, now); err != nil {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO cache_changes (change, at, origin) VALUES (?, ?, ?)", k, now, s.origin); err != nil {
 			return fmt.Errorf("announce change: %w", err)
 		}
 	}
 	return nil
 }
 
+// originKey marks the process that made the changes of a payload: it
+// applied them already (changed), so its own listener skips them.
+func originKey(origin string) string { return "o:" + origin }
+
 // maxPayload is the most a NOTIFY payload holds (PostgreSQL's limit is
 // 8000 bytes).
 const maxPayload = 7900
 
 // payloads joins keys with spaces into as few payloads of at most
-// maxPayload bytes as it can.
-func payloads(keys []string) []string {
+// maxPayload bytes as it can, each starting with the origin's key.
+func payloads(origin string, keys []string) []string {
 	var out []string
 	var b strings.Builder
 	for _, k := range keys {
@@ -80,9 +84,10 @@ func payloads(keys []string) []string {
 			out = append(out, b.String())
 			b.Reset()
 		}
-		if b.Len() > 0 {
-			b.WriteByte(' ')
+		if b.Len() == 0 {
+			b.WriteString(originKey(origin))
 		}
+		b.WriteByte(' ')
 		b.WriteString(k)
 	}
 	if b.Len() > 0 {
@@ -215,9 +220,14 @@ func (s *DB) receive(ctx context.Context, ln *pgdriver.Listener) error {
 		switch {
 		case err == nil:
 			heard = time.Now()
+			from, _, _ := strings.Cut(payload, " ")
+			if from == originKey(s.origin) {
+				continue // this process applied them when it made them
+			}
 			for k := range strings.SplitSeq(payload, " ") {
 				s.cache.apply(k)
 			}
+
 		case errors.As(err, &ne) && ne.Timeout() && ctx.Err() == nil:
 			if time.Since(heard) > heartbeatLost {
 				return errors.New("no heartbeat")
@@ -280,17 +290,19 @@ func (s *DB) poll(ctx context.Context, logger *slog.Logger, ready chan<- error) 
 // readChanges applies the changes after seq last and returns the last seq
 // applied.
 func (s *DB) readChanges(ctx context.Context, last int64) (int64, error) {
-	rows, err := s.bun.QueryContext(ctx, "SELECT seq, change FROM cache_changes WHERE seq > ? ORDER BY seq", last)
+	rows, err := s.bun.QueryContext(ctx, "SELECT seq, change, origin FROM cache_changes WHERE seq > ? ORDER BY seq", last)
 	if err != nil {
 		return last, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var change string
-		if err := rows.Scan(&last, &change); err != nil {
+		var change, origin string
+		if err := rows.Scan(&last, &change, &origin); err != nil {
 			return last, err
 		}
-		s.cache.apply(change)
+		if origin != s.origin { // this process applied its own already
+			s.cache.apply(change)
+		}
 	}
 	return last, rows.Err()
 }

@@ -213,6 +213,12 @@ var migrations = []migration{
 			`ALTER TABLE users ADD COLUMN prev_signed_in_at TIMESTAMPTZ`,
 		},
 	},
+	{
+		// Which process announced a change on SQLite: its own poller skips
+		// it (it applied it when it made it).
+		version: 7,
+		sqlite:  []string{`ALTER TABLE cache_changes ADD COLUMN origin TEXT NOT NULL DEFAULT ''`},
+	},
 }
 
 func migrate(ctx context.Context, db *bun.DB) error {

@@ -6,6 +6,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
@@ -41,6 +42,8 @@ type DB struct {
 	// cache, when enabled (EnableCache), answers what authenticated
 	// requests read.
 	cache *cache
+	// origin names this DB in the changes it announces (see listen.go).
+	origin string
 	// path is the SQLite file ("" on PostgreSQL); serverLock holds it for
 	// this process when it is the server (ClaimServer).
 	path       string
@@ -158,7 +161,7 @@ func open(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	s := &DB{bun: db, Now: time.Now}
+	s := &DB{bun: db, Now: time.Now, origin: rand.Text()[:12]}
 	if kind == SQLite {
 		s.path = target
 	}
