@@ -26,8 +26,23 @@ type protectedHandler func(w http.ResponseWriter, r *http.Request, p *principal)
 // with returns the handler of a route that takes tokens of kind: it
 // authenticates the request and answers the token's error, or calls h.
 func (s *Server) with(kind tokenKind, h protectedHandler) http.Handler {
+	return s.withEnded(kind, h, nil)
+}
+
+// endedHandler answers a request whose token passed every check but that
+// its session has ended (see withEnded).
+type endedHandler func(w http.ResponseWriter, r *http.Request, claims backend.Claims, sess *backend.Session)
+
+// withEnded is with, but a request whose token's session has ended goes to
+// ended instead of the 401 answer (nil: the 401).
+func (s *Server) withEnded(kind tokenKind, h protectedHandler, ended endedHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.authenticate(r, kind)
+		var e *endedError
+		if ended != nil && errors.As(err, &e) {
+			ended(w, r, e.claims, e.session)
+			return
+		}
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -35,6 +50,16 @@ func (s *Server) with(kind tokenKind, h protectedHandler) http.Handler {
 		h(w, r, p)
 	})
 }
+
+// endedError is the refusal of a token whose session has ended: 401 Token
+// has been revoked, with what withEnded needs.
+type endedError struct {
+	claims  backend.Claims
+	session *backend.Session
+}
+
+func (e *endedError) Error() string { return errRevoked.Error() }
+func (e *endedError) Unwrap() error { return errRevoked }
 
 const (
 	msgNoHeader     = "Missing Authorization Header"
@@ -167,7 +192,7 @@ func (s *Server) authenticate(r *http.Request, kind tokenKind) (*principal, erro
 			return nil, err
 		}
 		if !p.session.Active(s.now()) {
-			return nil, errRevoked
+			return nil, &endedError{claims: claims, session: p.session}
 		}
 	} else {
 		revoked, err := s.Store.IsTokenRevoked(r.Context(), claims.JTI)

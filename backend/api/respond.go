@@ -53,6 +53,7 @@ var statusOf = map[string]int{
 	shared.CodeInvalidScope:       http.StatusBadRequest,
 	shared.CodeRateLimited:        http.StatusTooManyRequests,
 	shared.CodeRegistrationClosed: http.StatusForbidden,
+	shared.CodeInvalidQuery:       http.StatusBadRequest,
 }
 
 // answer is the buffer of one JSON answer, reused: with its encoder,

@@ -21,6 +21,7 @@ type Store interface {
 	backend.Blocklist
 	backend.SessionStore
 	backend.ThrottleStore
+	backend.EventStore
 	Ping(ctx context.Context) error
 }
 
@@ -131,7 +132,7 @@ func (s *Server) routeTable() []route {
 		{"POST /api/login", http.HandlerFunc(s.handleLogin)},
 		{"GET /api/healthz", http.HandlerFunc(s.handleHealth)},
 		{"POST /api/refresh", s.with(refreshToken, s.handleRefresh)},
-		{"DELETE /api/logout", s.with(anyToken, s.handleLogout)},
+		{"DELETE /api/logout", s.withEnded(anyToken, s.handleLogout, s.handleLogoutEnded)},
 		{"GET /api/user-data", s.with(accessToken, s.handleUserData)},
 		{"GET /api/user-data-v2", s.with(accessToken, s.handleUserDataV2)},
 		{"POST /api/password", s.with(accessToken, s.handlePassword)},
@@ -139,6 +140,9 @@ func (s *Server) routeTable() []route {
 		{"GET /api/files/{path...}", s.with(accessToken, s.handleFile)},
 		{"GET /api/sessions", s.with(accessToken, s.handleSessionList)},
 		{"DELETE /api/sessions/{id}", s.with(accessToken, s.handleSessionEnd)},
+		{"GET /api/account", s.with(accessToken, s.handleAccount)},
+		{"GET /api/events", s.with(accessToken, s.handleEvents)},
+		{"POST /api/events/seen", s.with(accessToken, s.handleEventsSeen)},
 	}
 }
 

@@ -54,5 +54,6 @@ func (s *Server) handleSessionEnd(w http.ResponseWriter, r *http.Request, p *pri
 		s.writeError(w, r, err)
 		return
 	}
+	s.record(r, p.user.ID, backend.EventSessionEnded, sess.ID, map[string]any{"by": "user", "from": p.claims.SessionID})
 	s.writeJSON(w, http.StatusOK, shared.Message{Msg: "Session ended"})
 }

@@ -191,17 +191,32 @@ func (s *Server) guardAttempt(ctx context.Context, name string, ip netip.Prefix,
 }
 
 // attemptFailed counts a wrong password for the account name from ip
-// (known: ip signed in to it before).
-func (s *Server) attemptFailed(ctx context.Context, name string, ip netip.Prefix, known bool) error {
-	l := s.Limits
+// (known: ip signed in to it before), and records the events of an
+// account that exists (user; nil for a name that does not): the failure,
+// and a throttle that it starts.
+func (s *Server) attemptFailed(r *http.Request, name string, ip netip.Prefix, user *backend.User, known bool) error {
+	ctx, l := r.Context(), s.Limits
+	if user != nil {
+		s.record(r, user.ID, backend.EventSignInFailed, "", nil)
+	}
 	if l.backoff() {
-		if _, err := s.Store.AddFailure(ctx, failKey(name, ip), l.LoginFreeFailures, backoffBase, l.LoginBackoffMax); err != nil {
+		wait, err := s.Store.AddFailure(ctx, failKey(name, ip), l.LoginFreeFailures, backoffBase, l.LoginBackoffMax)
+		if err != nil {
 			return err
+		}
+		if wait > 0 && user != nil {
+			s.record(r, user.ID, backend.EventThrottled, "", map[string]any{"reason": "backoff", "retry_after": int(wait.Seconds())})
 		}
 	}
 	if !known && l.AccountBudget.Limited() {
 		if _, err := s.Store.TakeToken(ctx, accountKey(name), l.AccountBudget, 1); err != nil {
 			return err
+		}
+		if user != nil {
+			// Spent by this failure: from now on only known IPs get in.
+			if wait, err := s.Store.TakeToken(ctx, accountKey(name), l.AccountBudget, 0); err == nil && wait > 0 {
+				s.record(r, user.ID, backend.EventThrottled, "", map[string]any{"reason": "account_budget", "retry_after": int(wait.Seconds())})
+			}
 		}
 	}
 	return nil

@@ -17,28 +17,26 @@ import (
 const maxUserAgent = 256
 
 // startSession opens a session for user (a sign-in, or the first refresh of
-// a token made by a Flask-JWT-Extended app) and issues its token pair. It fails with
-// an error wrapping backend.ErrConflict when the user's password is no
-// longer user.Password: it changed since the caller checked it.
-func (s *Server) startSession(r *http.Request, user *backend.User) (shared.TokenPair, error) {
+// a token made by a Flask-JWT-Extended app) and issues its token pair; it
+// returns the session's id too. It fails with an error wrapping
+// backend.ErrConflict when the user's password is no longer user.Password:
+// it changed since the caller checked it.
+func (s *Server) startSession(r *http.Request, user *backend.User) (shared.TokenPair, string, error) {
 	now := s.now()
-	ua := r.UserAgent()
-	if len(ua) > maxUserAgent {
-		ua = strings.ToValidUTF8(ua[:maxUserAgent], "")
-	}
 	sess := &backend.Session{
 		ID:         uuid.NewString(),
 		UserID:     user.ID,
 		CreatedAt:  now,
 		RenewedAt:  now,
 		ExpiresAt:  now.Add(s.SessionMaxAge),
-		UserAgent:  ua,
+		UserAgent:  trimAgent(r.UserAgent()),
 		RefreshJTI: uuid.NewString(),
 	}
 	if err := s.Store.CreateSession(r.Context(), sess, user.Password, s.SessionsPerUser); err != nil {
-		return shared.TokenPair{}, err
+		return shared.TokenPair{}, "", err
 	}
-	return s.issuePair(user.Name, sess, sess.RefreshJTI)
+	pair, err := s.issuePair(user.Name, sess, sess.RefreshJTI)
+	return pair, sess.ID, err
 }
 
 // issuePair issues an access token and a refresh token with refreshJTI for
@@ -88,7 +86,7 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request, p *princi
 		case err == nil && !retired:
 			err = errRevoked
 		case err == nil:
-			pair, err = s.startSession(r, p.user)
+			pair, _, err = s.startSession(r, p.user)
 			if errors.Is(err, backend.ErrConflict) {
 				err = errRevoked // the password changed meanwhile
 			}
@@ -113,10 +111,12 @@ func (s *Server) rotate(r *http.Request, p *principal) (shared.TokenPair, error)
 	case backend.Rotated:
 		return s.issuePair(p.user.Name, sess, newJTI)
 	case backend.Grace:
+		s.record(r, p.user.ID, backend.EventGraceUsed, sess.ID, nil)
 		return s.issuePair(p.user.Name, sess, sess.RefreshJTI)
 	case backend.Reused:
 		s.logger().WarnContext(r.Context(), "retired refresh token presented again: session ended",
 			"user", p.user.ID, "session", sess.ID, "remote", r.RemoteAddr)
+		s.record(r, p.user.ID, backend.EventReuseDetected, sess.ID, nil)
 	}
 	return shared.TokenPair{}, errRevoked
 }
@@ -153,16 +153,55 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, p *princip
 	case sid != "":
 		_, err = s.Store.RevokeSessions(ctx, uid, backend.SessionSet{Only: sid}, backend.ReasonLogout)
 	}
-	if err == nil && sid == "" && scope != "others" {
+	if err == nil && scope != "others" {
+		// The token itself goes on the blocklist: alone it was all a
+		// token without a session had; with a session, it has been
+		// presented (see handleLogoutEnded).
 		_, err = s.Store.RevokeToken(ctx, p.claims.JTI, p.claims.Type, time.Unix(p.claims.ExpiresAt, 0))
 	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	typ := p.claims.Type
+	if scope == "" {
+		scope = "session"
+	}
+	s.record(r, uid, backend.EventSignedOut, sid, map[string]any{"scope": scope})
+	s.writeJSON(w, http.StatusOK, revokedMessage(p.claims.Type))
+}
+
+// revokedMessage is the answer of a logout with a token of typ, as
+// Flask-JWT-Extended words it.
+func revokedMessage(typ string) shared.Message {
 	if typ != "" {
 		typ = strings.ToUpper(typ[:1]) + strings.ToLower(typ[1:])
 	}
-	s.writeJSON(w, http.StatusOK, shared.Message{Msg: typ + " token successfully revoked"})
+	return shared.Message{Msg: typ + " token successfully revoked"}
+}
+
+// loggedOut are the ends of a session by a sign-out.
+var loggedOut = map[string]bool{backend.ReasonLogout: true, backend.ReasonLogoutOthers: true, backend.ReasonLogoutGlobal: true}
+
+// handleLogoutEnded answers a logout with a token whose session has ended.
+// A client that signs out the way Flask-JWT-Extended's documentation shows
+// sends the access token, then the refresh token: the first call ended the
+// session, and the Flask app answers the second with 200, since it revokes
+// one token at a time. So a token of a session ended by a sign-out gets that
+// 200 the first time it is presented, and 401 Token has been revoked after
+// (as the Flask app's blocklist answers). A session ended otherwise (reuse
+// of a refresh token, a password change, the operator) gets 401.
+func (s *Server) handleLogoutEnded(w http.ResponseWriter, r *http.Request, claims backend.Claims, sess *backend.Session) {
+	if !loggedOut[sess.Reason] {
+		s.writeError(w, r, errRevoked)
+		return
+	}
+	first, err := s.Store.RevokeToken(r.Context(), claims.JTI, claims.Type, time.Unix(claims.ExpiresAt, 0))
+	switch {
+	case err != nil:
+		s.writeError(w, r, err)
+	case !first:
+		s.writeError(w, r, errRevoked)
+	default:
+		s.writeJSON(w, http.StatusOK, revokedMessage(claims.Type))
+	}
 }

@@ -55,24 +55,30 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if _, err := s.Store.CreateUser(r.Context(), name, hash); err != nil {
+	user, err := s.Store.CreateUser(r.Context(), name, hash)
+	if err != nil {
 		if errors.Is(err, backend.ErrConflict) {
 			err = backend.Errorf(shared.CodeUsernameTaken, shared.MsgUsernameTaken)
 		}
 		s.writeError(w, r, err)
 		return
 	}
+	s.record(r, user.ID, backend.EventRegistered, "", nil)
 	s.writeJSON(w, http.StatusOK, "create account")
 }
 
 var errBadCredentials = backend.Errorf(shared.CodeBadCredentials, "Incorrect password or username")
 
+// handleLogin signs a user in. Missing, empty or non-string fields are
+// wrong credentials (401), as the Flask app answers a name it cannot find:
+// only registration answers them 400.
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
-	c, err := readCredentials(w, r)
-	if err != nil {
+	fields, err := readObject(w, r)
+	if err != nil && err != errEmptyBody {
 		s.writeError(w, r, err)
 		return
 	}
+	c := shared.Credentials{Username: stringField(fields, "username"), Password: stringField(fields, "password")}
 	ctx, ip := r.Context(), s.clientIP(r)
 	if err := s.spend(ctx, "login", ip, s.Limits.LoginRate); err != nil {
 		s.writeError(w, r, err)
@@ -103,10 +109,10 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		hash = user.Password
 	}
 	// An unknown name still costs one comparison (Check with an empty
-	// hash, against a dummy of the usual cost), so the answer does not
+	// hash, against a dummy of the usual kind), so the answer does not
 	// tell which names exist.
 	if !s.Passwords.Check(hash, c.Password) || user == nil {
-		if err := s.attemptFailed(ctx, name, ip, known); err != nil {
+		if err := s.attemptFailed(r, name, ip, user, known); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -118,7 +124,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.rehash(r, user, c.Password)
-	pair, err := s.startSession(r, user)
+	pair, sid, err := s.startSession(r, user)
 	if errors.Is(err, backend.ErrConflict) {
 		err = errBadCredentials // the password changed while it was checked
 	}
@@ -126,6 +132,10 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if err := s.Store.RecordSignIn(ctx, user.ID); err != nil {
+		s.logger().WarnContext(ctx, "record sign-in", "user", user.ID, "err", err)
+	}
+	s.record(r, user.ID, backend.EventSignedIn, sid, map[string]any{"new_device": s.newDevice(r, user.ID)})
 	s.writeJSON(w, http.StatusOK, pair)
 }
 
@@ -193,7 +203,7 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, p *princ
 		return
 	}
 	if !s.Passwords.Check(p.user.Password, current) {
-		if err := s.attemptFailed(ctx, p.user.Name, ip, known); err != nil {
+		if err := s.attemptFailed(r, p.user.Name, ip, p.user, known); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -211,7 +221,7 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, p *princ
 	if err == nil {
 		user := *p.user
 		user.Password = hash
-		pair, err = s.startSession(r, &user)
+		pair, _, err = s.startSession(r, &user)
 		if errors.Is(err, backend.ErrConflict) {
 			err = errRevoked // another change won the race: this pair is not the current password's
 		}
@@ -220,5 +230,6 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, p *princ
 		s.writeError(w, r, err)
 		return
 	}
+	s.record(r, p.user.ID, backend.EventPasswordChange, p.claims.SessionID, map[string]any{"by": "user"})
 	s.writeJSON(w, http.StatusOK, shared.PasswordChanged{Msg: "Password changed", AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken})
 }

@@ -81,13 +81,22 @@ func TestEventsCommand(t *testing.T) {
 				t.Fatalf("--since 24h --user alice: %d events, want 2", len(got))
 			}
 		})
-		t.Run("OKDeletedUserKept", func(t *testing.T) {
-			if _, err := db.DeleteUser(ctx, "bob"); err != nil {
-				t.Fatal(err)
+		t.Run("OKOperatorEvents", func(t *testing.T) {
+			mustUserCmd(t, env, "papaya-tree\n", "set-password", "alice")
+			got := lines(t, "--user", "alice", "--kind", backend.EventPasswordChange)
+			if len(got) != 1 || got[0].Detail["by"] != "operator" || got[0].IP != "" {
+				t.Fatalf("password change by the operator = %+v", got)
 			}
+		})
+		t.Run("OKDeletedUserKept", func(t *testing.T) {
+			mustUserCmd(t, env, "", "delete", "bob")
 			got := lines(t, "--kind", backend.EventSignedIn)
 			if len(got) != 2 || got[1].UserID != bob.ID || got[1].User != "" {
 				t.Fatalf("events of a deleted user = %+v, want kept without a name", got)
+			}
+			gone := lines(t, "--kind", backend.EventUserDeleted)
+			if len(gone) != 1 || gone[0].UserID != bob.ID || gone[0].Detail["name"] != "bob" {
+				t.Fatalf("user_deleted = %+v", gone)
 			}
 		})
 		t.Run("ErrUsage", func(t *testing.T) {

@@ -219,8 +219,8 @@ func throttleMemory(l api.Limits) time.Duration {
 	return max(24*time.Hour, l.LoginBackoffMax, l.AccountBudget.Per, l.LoginRate.Per, l.RegisterRate.Per, l.PasswordRate.Per)
 }
 
-// purgeLoop deletes expired blocklist rows, ended sessions and forgotten
-// throttle counters every interval, so the tables do not grow forever, and
+// purgeLoop deletes expired blocklist rows, ended sessions, forgotten
+// throttle counters and old security events every interval, so the tables do not grow forever, and
 // follows the cost most password hashes have (they change cost as users
 // sign in after BCRYPT_COST changed).
 func (m *Main) purgeLoop(ctx context.Context, interval time.Duration) {
@@ -234,6 +234,7 @@ func (m *Main) purgeLoop(ctx context.Context, interval time.Duration) {
 			func() (int64, error) { return m.db.PurgeSessions(ctx, m.Config.RefreshTTL) },
 			func() (int64, error) { return m.db.PurgeThrottle(ctx, throttleMemory(m.Config.Limits)) },
 			func() (int64, error) { return m.db.PurgeChanges(ctx, time.Hour) },
+			func() (int64, error) { return m.db.PurgeEvents(ctx, m.Config.EventsMaxAge, m.Config.EventsPerUser) },
 		} {
 			k, err := purge()
 			n += k
@@ -242,7 +243,7 @@ func (m *Main) purgeLoop(ctx context.Context, interval time.Duration) {
 		if err := errors.Join(errs...); err != nil && ctx.Err() == nil {
 			m.Logger.Error("purge", "err", err)
 		} else if n > 0 {
-			m.Logger.Info("purged expired blocklist rows, ended sessions and old throttle counters", "rows", n)
+			m.Logger.Info("purged expired blocklist rows, ended sessions, old throttle counters and events", "rows", n)
 		}
 		m.useCommonCost(ctx)
 		select {

@@ -262,6 +262,7 @@ func (u *userRun) remove(arg string) error {
 		}
 		return err
 	}
+	u.record(user.ID, backend.EventUserDeleted, map[string]any{"by": "operator", "name": user.Name})
 	fmt.Fprintf(u.stdout, "deleted user %q (id %d, created %s) with its sessions (%s)\n",
 		user.Name, user.ID, user.CreatedAt.UTC().Format(time.RFC3339), plural(len(sessions), "active session", "active sessions"))
 	return nil
@@ -339,8 +340,20 @@ func (u *userRun) setPassword(arg string) error {
 	if err != nil {
 		return fmt.Errorf("the password was changed, but ending the sessions failed: %w", err)
 	}
+	u.record(user.ID, backend.EventPasswordChange, map[string]any{"by": "operator"})
+	if ended > 0 {
+		u.record(user.ID, backend.EventSessionEnded, map[string]any{"by": "operator", "sessions": ended})
+	}
 	fmt.Fprintf(u.stdout, "changed the password of %q (id %d); %s ended\n", user.Name, user.ID, plural(int(ended), "session", "sessions"))
 	return nil
+}
+
+// record stores an event of the operator's about the user; a failure is
+// only reported, as the change is made.
+func (u *userRun) record(userID int64, kind string, detail map[string]any) {
+	if err := u.db.AddEvent(u.ctx, &backend.Event{UserID: userID, Kind: kind, Detail: detail}); err != nil {
+		fmt.Fprintf(u.stderr, "tessera user %s: the change is made, but recording it in the security events failed: %s\n", u.cmd, redactDSN(err.Error(), u.cfg.DatabaseURL))
+	}
 }
 
 // lookUp finds the user named arg: its NFC form, the form names are stored
