@@ -210,13 +210,13 @@ func TestRevocationSeenEverywhere(t *testing.T) {
 	}
 }
 
-// listenerPIDs returns the PostgreSQL backends that listen for changes on
-// the schema of db's DSN: those of every server in the test.
+// listenerPIDs returns the PostgreSQL backends that listen for the changes
+// of db's schema: those of every server in the test, and no other test's.
 func listenerPIDs(t *testing.T, db *store.DB) []int {
 	t.Helper()
 	var pids []int
 	err := db.Bun().NewRaw("SELECT pid FROM pg_stat_activity WHERE query = ? AND backend_type = 'client backend'",
-		"LISTEN \"tessera_changes\"").Scan(context.Background(), &pids)
+		"LISTEN \""+db.ChangesChannel()+"\"").Scan(context.Background(), &pids)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +227,8 @@ func listenerPIDs(t *testing.T, db *store.DB) []int {
 // the server stops answering from its cache (it may have missed changes)
 // until it listens again, and a change made meanwhile is never let through.
 func TestListenerKilled(t *testing.T) {
-	envs := instances(t, 2) // not parallel: it kills listeners of other tests' servers too
+	t.Parallel()
+	envs := instances(t, 2)
 	a, b := envs[0], envs[1]
 	a.register("apple", "mango")
 	ctx := context.Background()

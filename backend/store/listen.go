@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,12 +19,21 @@ import (
 
 // Every change that can make a token invalid is announced, in the
 // transaction that makes it, so that nothing is announced that did not
-// commit: on PostgreSQL with NOTIFY on changesChannel (LISTEN in every
+// commit: on PostgreSQL with NOTIFY on the DB's channel (LISTEN in every
 // server), on SQLite as a row of cache_changes that the one server polls
 // (other processes, such as `tessera user delete`, write there too).
 
-// changesChannel is the PostgreSQL channel of the announcements.
-const changesChannel = "tessera_changes"
+// changesChannel is the PostgreSQL channel of the announcements of the
+// tables in schema: NOTIFY reaches a whole database, and two Tessera
+// installations in two schemas of one database must not hear each other.
+func changesChannel(schema string) string {
+	sum := sha256.Sum256([]byte(schema))
+	return "tessera_changes_" + hex.EncodeToString(sum[:6])
+}
+
+// ChangesChannel is the PostgreSQL channel this DB announces its changes
+// on and listens to ("" on SQLite).
+func (s *DB) ChangesChannel() string { return s.channel }
 
 // How the listener checks its connection: it announces a heartbeat every
 // heartbeatEvery and takes the connection for lost when it has heard
@@ -51,7 +62,7 @@ func (s *DB) announce(ctx context.Context, tx bun.IDB, keys ...string) error {
 		// As few payloads as fit; PostgreSQL delivers them at commit, in
 		// commit order.
 		for _, payload := range payloads(s.origin, keys) {
-			if _, err := tx.ExecContext(ctx, "SELECT pg_notify(?, ?)", changesChannel, payload); err != nil {
+			if _, err := tx.ExecContext(ctx, "SELECT pg_notify(?, ?)", s.channel, payload); err != nil {
 				return fmt.Errorf("announce change: %w", err)
 			}
 		}
@@ -184,7 +195,7 @@ func (s *DB) listen(ctx context.Context, logger *slog.Logger, ready chan<- error
 	go s.beat(ctx, logger)
 	wait := 50 * time.Millisecond
 	for first := true; ctx.Err() == nil; first = false {
-		err := ln.Listen(ctx, changesChannel)
+		err := ln.Listen(ctx, s.channel)
 		if first {
 			ready <- err
 		}
@@ -248,7 +259,7 @@ func (s *DB) beat(ctx context.Context, logger *slog.Logger) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := pgdriver.Notify(ctx, s.bun, changesChannel, heartbeat); err != nil && ctx.Err() == nil {
+			if err := pgdriver.Notify(ctx, s.bun, s.channel, heartbeat); err != nil && ctx.Err() == nil {
 				logger.Debug("cache: heartbeat", "err", err)
 			}
 		}

@@ -274,7 +274,7 @@ func (s *DB) RotateRefresh(ctx context.Context, id, jti, newJTI string, grace ti
 	// Microseconds: what both databases keep.
 	now := s.Now().UTC().Truncate(time.Microsecond)
 	key := changeKey(keySession, id)
-	args := &rotateArgs{Now: now, JTI: jti, From: now.Add(-grace), New: newJTI, Reason: backend.ReasonReuse, ID: id, Channel: changesChannel, Change: originKey(s.origin) + " " + key}
+	args := &rotateArgs{Now: now, JTI: jti, From: now.Add(-grace), New: newJTI, Reason: backend.ReasonReuse, ID: id, Channel: s.channel, Change: originKey(s.origin) + " " + key}
 	query := rotateSQL
 	pg := s.bun.Dialect().Name() == dialect.PG
 	if pg {

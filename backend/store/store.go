@@ -42,8 +42,9 @@ type DB struct {
 	// cache, when enabled (EnableCache), answers what authenticated
 	// requests read.
 	cache *cache
-	// origin names this DB in the changes it announces (see listen.go).
-	origin string
+	// origin names this DB in the changes it announces, and channel is
+	// where it announces them on PostgreSQL (see listen.go).
+	origin, channel string
 	// path is the SQLite file ("" on PostgreSQL); serverLock holds it for
 	// this process when it is the server (ClaimServer).
 	path       string
@@ -168,6 +169,14 @@ func open(ctx context.Context, dsn string) (*DB, error) {
 	if err := s.Ping(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if kind == Postgres {
+		var schema string
+		if err := db.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open store: read the schema: %w", err)
+		}
+		s.channel = changesChannel(schema)
 	}
 	if kind == SQLite {
 		if err := useWAL(ctx, db); err != nil {
