@@ -12,7 +12,7 @@ RACE := -race -gcflags=modernc.org/...=-race=false -gcflags=golang.org/x/crypto/
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK ?= $(shell $(GO) env GOPATH)/bin/staticcheck
 
-.PHONY: run build wasm test test-race test-outage test-node test-wasm lint lint-host lint-wasm wasm-checked tools bench clean
+.PHONY: run build wasm test test-race test-outage test-node test-wasm lint lint-host lint-wasm wasm-checked tools axe bench load clean
 
 ## run: build the browser app, then start the server on localhost:8080
 run: wasm
@@ -81,9 +81,29 @@ tools:
 	@$(STATICCHECK) -version 2>/dev/null | grep -qF '($(STATICCHECK_VERSION:v%=%))' || \
 	  $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
-## bench: the benchmarks (authenticated request path, login, store)
+## axe: axe-core, pinned, which the browser tests check every page with,
+## into the user's cache, where they look for it; CI runs it
+AXE_VERSION := 4.14.1
+AXE_DIR := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/tessera/axe-core-$(AXE_VERSION)
+axe:
+	@[ -f "$(AXE_DIR)/node_modules/axe-core/axe.min.js" ] || \
+	  npm install --no-save --no-audit --no-fund --prefix "$(AXE_DIR)" axe-core@$(AXE_VERSION)
+
+## bench: the benchmarks, in one run: a bare net/http handler, the
+## authenticated request path and rotating refreshes on SQLite (and on
+## PostgreSQL with TEST_DATABASE_URL set, as for make test), login, store
 bench:
+	@[ -n "$$TEST_DATABASE_URL" ] || echo "bench: TEST_DATABASE_URL is not set: PostgreSQL is skipped"
 	$(GO) test -run '^$$' -bench . -benchmem ./backend/...
+
+## load: requests per second through real listeners with wrk (apt-get
+## install wrk): a bare net/http handler, GET /api/user-data and rotating
+## refreshes on SQLite and PostgreSQL (a database of its own on the server
+## of TEST_DATABASE_URL, else the local one), median of 3 interleaved
+## rounds. A few minutes; not part of make test.
+load:
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./backend/cmd/tessera
+	$(GO) run ./internal/loadgen -tessera $(BIN) $(LOADFLAGS)
 
 clean:
 	rm -rf bin web/static/app.wasm web/static/app.wasm.br web/static/app.wasm.gz web/static/app.wasm.new

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,9 +23,69 @@ const (
 	maxDrain    = 64 << 10 // what is read of an unread body before closing it
 )
 
-// DefaultTimeout is the timeout of the http.Client a Client uses unless
-// WithHTTPClient gives another one.
+// DefaultTimeout is the timeout of the default Doer of a Client (see
+// WithDoer).
 const DefaultTimeout = 60 * time.Second
+
+// Doer sends the Client's requests: one request, one answer (or an error
+// when there is none: the network, ctx ended). The caller reads and closes
+// the answer's Body.
+//
+// The default is, in a browser (js/wasm), FetchDoer, which calls the Fetch
+// API directly, and elsewhere an *http.Client with DefaultTimeout (see
+// WithHTTPClient). The browser build thereby links none of net/http's
+// client: its wasm port would bring in the whole http.Transport (TLS,
+// HTTP/2, X.509) only to call fetch in the end. For the same reason the
+// interface speaks of Request and Response, not of net/http's types, whose
+// fields reach the TLS and certificate types.
+type Doer interface {
+	Do(ctx context.Context, req *Request) (*Response, error)
+}
+
+// Request is one request of the Client.
+type Request struct {
+	Method string
+	URL    string            // absolute
+	Header map[string]string // canonical names, such as "Authorization"
+	Body   []byte            // nil for none
+}
+
+// Response is the answer to a Request.
+type Response struct {
+	StatusCode int
+	// Header holds the answer's headers by canonical name (the first
+	// value of each).
+	Header map[string]string
+	Body   io.ReadCloser
+}
+
+// httpDoer is the Doer of an *http.Client.
+type httpDoer struct{ hc *http.Client }
+
+func (d httpDoer) Do(ctx context.Context, r *Request) (*Response, error) {
+	var body io.Reader
+	if r.Body != nil {
+		body = bytes.NewReader(r.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, body)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range r.Header {
+		req.Header.Set(k, v)
+	}
+	resp, err := d.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	h := make(map[string]string, len(resp.Header))
+	for k, vs := range resp.Header {
+		if len(vs) > 0 {
+			h[k] = vs[0]
+		}
+	}
+	return &Response{StatusCode: resp.StatusCode, Header: h, Body: resp.Body}, nil
+}
 
 // tokenKind says which stored token, if any, a call sends as its bearer.
 type tokenKind int
@@ -39,12 +100,22 @@ const (
 // Option configures a Client in NewClient.
 type Option func(*Client)
 
-// WithHTTPClient makes the Client send its requests with hc instead of a
-// default http.Client with DefaultTimeout. A nil hc is ignored.
+// WithHTTPClient makes the Client send its requests with hc instead of the
+// default Doer. A nil hc is ignored.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) {
 		if hc != nil {
-			c.http = hc
+			c.http = httpDoer{hc}
+		}
+	}
+}
+
+// WithDoer makes the Client send its requests with d instead of the
+// default Doer. A nil d is ignored.
+func WithDoer(d Doer) Option {
+	return func(c *Client) {
+		if d != nil {
+			c.http = d
 		}
 	}
 }
@@ -70,16 +141,19 @@ func WithSharedLock(lock func(ctx context.Context, fn func()) error) Option {
 // Client is a client of the Tessera API for one signed-in user, whose tokens
 // live in its TokenStore. It is safe for concurrent use.
 //
-// A protected call sends the stored access token. When the server answers
-// 401 with code CodeTokenExpired, the Client refreshes the tokens once and
-// retries the call once. Concurrent calls that hit the expiry together share
-// a single refresh. When the refresh token is refused (SessionOver) the store
+// A protected call sends the stored access token. Shortly before that token
+// expires (its exp claim, read without verification: see renewDue), the
+// Client refreshes the tokens first, so the server never has to refuse it.
+// When the server answers 401 with code CodeTokenExpired all the same (a
+// clock far off, a token older than it looks), the Client refreshes the
+// tokens once and retries the call once. Concurrent calls that find the
+// token due or expired together share a single refresh. When the refresh token is refused (SessionOver) the store
 // is cleared and the call fails with an error wrapping ErrSignedOut; a
 // network error or a 5xx during the refresh leaves the store as it is.
 type Client struct {
 	base      string
 	store     TokenStore
-	http      *http.Client
+	http      Doer
 	onRefresh func(TokenPair)
 	shared    func(ctx context.Context, fn func()) error
 
@@ -87,6 +161,11 @@ type Client struct {
 	// to the store, so a refresh in flight cannot undo a login or a logout.
 	// It is a channel so that waiters can give up when their context ends.
 	sem chan struct{}
+
+	// skew is how far this machine's clock is ahead of the server's, as
+	// learned from the tokens this Client received (see noteSkew); 0 until
+	// it is found to be ahead by more than skewTolerance.
+	skew atomic.Int64 // time.Duration
 }
 
 // NewClient returns a Client of the API served at baseURL, the server's root
@@ -101,7 +180,7 @@ func NewClient(baseURL string, store TokenStore, opts ...Option) *Client {
 	c := &Client{
 		base:  base,
 		store: store,
-		http:  &http.Client{Timeout: DefaultTimeout},
+		http:  defaultDoer(),
 		sem:   make(chan struct{}, 1),
 	}
 	for _, opt := range opts {
@@ -161,7 +240,8 @@ func (c *Client) Refresh(ctx context.Context) (TokenPair, error) {
 // Logout ends the session on the server (DELETE /api/logout with the access
 // token, and with the refresh token when that fails or the tokens carry no
 // session), best effort: a missing token or a refused one (SessionOver:
-// already expired, revoked or invalid) is not an error. It never
+// already expired, revoked or invalid) is not an error. A token whose exp
+// has passed is not sent: the server would only refuse it. It never
 // refreshes. It always clears the store, even when a call fails, and
 // returns the first other error.
 func (c *Client) Logout(ctx context.Context) error {
@@ -172,14 +252,17 @@ func (c *Client) Logout(ctx context.Context) error {
 		}
 		first = err
 	}
-	pair := c.store.Load()
-	err := c.do(ctx, http.MethodDelete, "/api/logout", nil, authAccessNoRetry, nil)
-	note(err)
+	pair, now := c.store.Load(), time.Now()
+	err := errExpired
+	if !c.expired(pair.AccessToken, now) {
+		err = c.do(ctx, http.MethodDelete, "/api/logout", nil, authAccessNoRetry, nil)
+		note(err)
+	}
 	// A session-bound token ends its whole session. The refresh token is
 	// sent too when that failed (an expired access token, say) or when the
 	// tokens have no session (made by a Flask-JWT-Extended server), since
 	// those are revoked one by one.
-	if err != nil || !hasSession(pair.AccessToken) {
+	if (err != nil || !hasSession(pair.AccessToken)) && !c.expired(pair.RefreshToken, now) {
 		note(c.do(ctx, http.MethodDelete, "/api/logout", nil, authRefresh, nil))
 	}
 	// Wait without ctx: the store must be cleared, and only after any refresh
@@ -188,6 +271,13 @@ func (c *Client) Logout(ctx context.Context) error {
 	c.store.Clear()
 	c.unlock()
 	return first
+}
+
+// Health checks that the server answers (GET /api/healthz): nil when it
+// says it is healthy, an *Error when it answers otherwise (503 when its
+// database is down), another error when it cannot be reached.
+func (c *Client) Health(ctx context.Context) error {
+	return c.do(ctx, http.MethodGet, "/api/healthz", nil, authNone, nil)
 }
 
 // UserData returns the signed-in user's name (GET /api/user-data).
@@ -282,6 +372,7 @@ func (c *Client) adopt(ctx context.Context, what string, pair TokenPair) error {
 	if err := c.lock(ctx); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
+	c.noteSkew(pair.AccessToken, time.Now())
 	c.store.Save(pair)
 	c.unlock()
 	return nil
@@ -349,9 +440,9 @@ func (c *Client) sendRetrying(ctx context.Context, method, path string, body []b
 	wait := firstRetryWait
 	for i := 0; ; i++ {
 		err := c.send(ctx, method, path, body, token, out)
-		var e *Error
+		e := AsError(err)
 		if i == unavailableRetries || (method != http.MethodGet && method != http.MethodDelete) ||
-			!errors.As(err, &e) || e.Status != http.StatusServiceUnavailable {
+			e == nil || e.Status != http.StatusServiceUnavailable {
 			return err
 		}
 		d := wait
@@ -380,6 +471,19 @@ func (c *Client) doOnce(ctx context.Context, method, path string, body []byte, a
 			return ErrSignedOut
 		}
 	}
+	if auth == authAccess && c.renewDue(token, time.Now()) {
+		// Renew first rather than have the server refuse the token. A
+		// refresh that fails for another reason than the session's end
+		// (the network, a 5xx) leaves the token to the call: it may still
+		// be good, and the answer tells.
+		pair, err := c.refresh(ctx, token)
+		switch {
+		case err == nil:
+			token = pair.AccessToken
+		case errors.Is(err, ErrSignedOut):
+			return err
+		}
+	}
 	err := c.sendRetrying(ctx, method, path, body, token, out)
 	if auth != authAccess || !isExpired(err) {
 		return err
@@ -393,37 +497,28 @@ func (c *Client) doOnce(ctx context.Context, method, path string, body []byte, a
 
 // isExpired reports whether err is the server's "token has expired" answer.
 func isExpired(err error) bool {
-	var e *Error
-	return errors.As(err, &e) && e.Status == http.StatusUnauthorized && e.Code == CodeTokenExpired
+	e := AsError(err)
+	return e != nil && e.Status == http.StatusUnauthorized && e.Code == CodeTokenExpired
 }
 
 // send makes one request and reads its answer; see do.
 func (c *Client) send(ctx context.Context, method, path string, body []byte, token string, out any) error {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
-	if err != nil {
-		return err
-	}
+	req := &Request{Method: method, URL: c.base + path, Body: body, Header: map[string]string{"Accept": "application/json"}}
 	if _, raw := out.(*rawBody); raw {
-		req.Header.Set("Accept", "*/*")
-	} else {
-		req.Header.Set("Accept", "application/json")
+		req.Header["Accept"] = "*/*"
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header["Content-Type"] = "application/json"
 	}
 	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header["Authorization"] = "Bearer " + token
 	}
-	resp, err := c.http.Do(req)
+	resp, err := c.http.Do(ctx, req)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
+		drain(resp.Body)
 		_ = resp.Body.Close()
 	}()
 
@@ -438,7 +533,7 @@ func (c *Client) send(ctx context.Context, method, path string, body []byte, tok
 		if err != nil {
 			return err
 		}
-		o.data, o.contentType = data, resp.Header.Get("Content-Type")
+		o.data, o.contentType = data, resp.Header["Content-Type"]
 		return nil
 	default:
 		data, err := readLimited(resp.Body, maxJSONBody)
@@ -452,10 +547,34 @@ func (c *Client) send(ctx context.Context, method, path string, body []byte, tok
 	}
 }
 
+// AsError returns the first *Error in err's chain, or nil: errors.As for
+// *Error, without reflection. (errors.As brings internal/reflectlite's type
+// comparisons into the browser build, for this one type.)
+func AsError(err error) *Error {
+	for err != nil {
+		switch x := err.(type) {
+		case *Error:
+			return x
+		case interface{ Unwrap() []error }:
+			for _, inner := range x.Unwrap() {
+				if e := AsError(inner); e != nil {
+					return e
+				}
+			}
+			return nil
+		case interface{ Unwrap() error }:
+			err = x.Unwrap()
+		default:
+			return nil
+		}
+	}
+	return nil
+}
+
 // readError turns a non-2xx answer into an *Error.
-func readError(resp *http.Response) *Error {
+func readError(resp *Response) *Error {
 	e := &Error{Status: resp.StatusCode}
-	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
+	if secs, err := strconv.Atoi(resp.Header["Retry-After"]); err == nil && secs > 0 {
 		e.RetryAfter = time.Duration(secs) * time.Second
 	}
 	if data, err := readLimited(resp.Body, maxJSONBody); err == nil {
@@ -470,16 +589,42 @@ func readError(resp *http.Response) *Error {
 	return e
 }
 
+// drain reads what is left of an answer's body, up to maxDrain bytes, so
+// that its connection may serve another request. (A loop of Read rather
+// than io.Copy, whose io.WriterTo and io.ReaderFrom shortcuts would link
+// their methods of several types into the browser build.)
+func drain(r io.Reader) {
+	var buf [512]byte
+	for n := 0; n < maxDrain; {
+		k, err := r.Read(buf[:])
+		if err != nil {
+			return
+		}
+		n += k
+	}
+}
+
 // readLimited reads all of r, failing when it holds more than limit bytes.
+// (A loop of Read: io.ReadAll and io.LimitReader would add their code to
+// the browser build, as drain says.)
 func readLimited(r io.Reader, limit int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("read answer: %w", err)
+	data := make([]byte, 0, 512)
+	for {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)] // room to read into
+		}
+		n, err := r.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if int64(len(data)) > limit {
+			return nil, fmt.Errorf("read answer: body exceeds %d bytes", limit)
+		}
+		if err == io.EOF {
+			return data, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read answer: %w", err)
+		}
 	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("read answer: body exceeds %d bytes", limit)
-	}
-	return data, nil
 }
 
 // lock takes c.sem, or gives up when ctx ends first.
@@ -547,23 +692,90 @@ func (c *Client) refreshLocked(ctx context.Context, stale string) (pair TokenPai
 	if got.RefreshToken == "" {
 		got.RefreshToken = cur.RefreshToken
 	}
+	c.noteSkew(got.AccessToken, time.Now())
 	c.store.Save(got)
 	return got, true, nil
 }
 
-// hasSession reports whether a token carries a session id ("sid" claim).
-// It reads the payload without verifying it: only the server can do that.
-func hasSession(token string) bool {
+// tokenClaims are the claims of a token that the Client reads.
+type tokenClaims struct {
+	SID string `json:"sid"`
+	IAT int64  `json:"iat"` // Unix seconds; 0 when absent
+	Exp int64  `json:"exp"` // Unix seconds; 0 when absent
+}
+
+// readClaims decodes the payload of a JWT without verifying it (only the
+// server can do that): the Client only uses it to know the token's
+// session and times. ok is false when token is not a JWT with a JSON
+// payload of these claims.
+func readClaims(token string) (c tokenClaims, ok bool) {
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
-		return false
+		return c, false
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
 	if err != nil {
+		return c, false
+	}
+	return c, json.Unmarshal(payload, &c) == nil
+}
+
+// hasSession reports whether a token carries a session id ("sid" claim).
+func hasSession(token string) bool {
+	c, ok := readClaims(token)
+	return ok && c.SID != ""
+}
+
+// When an access token is renewed ahead of a call: renewBefore before its
+// exp at most, and at most a fifth of its lifetime (exp - iat) before.
+const renewBefore = 30 * time.Second
+
+// skewTolerance is the difference between this machine's clock and the
+// server's (as a fresh token's iat shows it) that is taken for the delay of
+// the answer and the rounding of iat to the second, not for a clock that is
+// off.
+const skewTolerance = 5 * time.Second
+
+// renewDue reports whether the access token should be renewed before a call
+// made at now: its exp, on the server's clock (now less the learned skew),
+// is less than the margin away (see renewBefore) or past. A token whose
+// exp cannot be read never is (the 401 answer then tells).
+func (c *Client) renewDue(token string, now time.Time) bool {
+	cl, ok := readClaims(token)
+	if !ok || cl.Exp == 0 {
 		return false
 	}
-	var claims struct {
-		SID string `json:"sid"`
+	exp := time.Unix(cl.Exp, 0)
+	margin := renewBefore
+	if cl.IAT != 0 {
+		margin = min(margin, exp.Sub(time.Unix(cl.IAT, 0))/5)
 	}
-	return json.Unmarshal(payload, &claims) == nil && claims.SID != ""
+	serverNow := now.Add(-time.Duration(c.skew.Load()))
+	return !serverNow.Before(exp.Add(-max(margin, 0)))
+}
+
+// errExpired stands for the answer to a token whose exp has passed, which
+// is not sent.
+var errExpired = errors.New("token expired")
+
+// expired reports whether token's exp, on the server's clock (now less the
+// learned skew), has passed. A token whose exp cannot be read has not.
+func (c *Client) expired(token string, now time.Time) bool {
+	cl, ok := readClaims(token)
+	return ok && cl.Exp != 0 && !now.Add(-time.Duration(c.skew.Load())).Before(time.Unix(cl.Exp, 0))
+}
+
+// noteSkew learns how far this machine's clock is from the server's from
+// the access token of a pair just received at now: its iat is the server's
+// time of issue. Differences within skewTolerance count as none.
+func (c *Client) noteSkew(access string, now time.Time) {
+	cl, ok := readClaims(access)
+	if !ok || cl.IAT == 0 {
+		return
+	}
+	d := now.Sub(time.Unix(cl.IAT, 0))
+	if d > -skewTolerance && d < skewTolerance {
+		d = 0
+	}
+	c.skew.Store(int64(d))
 }

@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -916,18 +918,22 @@ func makeJWT(t *testing.T, claims map[string]any) string {
 	return enc(map[string]any{"alg": "HS256", "typ": "JWT"}) + "." + enc(claims) + "." + sig
 }
 
+// farFuture is the exp of tokens that must not expire during the tests:
+// 2100-01-01.
+const farFuture = 4102444800
+
 // tesseraPair is a pair as Tessera's server makes it: both tokens carry the
 // session id. flaskPair is one from Flask-JWT-Extended: no session.
 func tesseraPair(t *testing.T) TokenPair {
 	claims := func(typ, jti string) map[string]any {
-		return map[string]any{"sub": "7", "sid": "5f0c2a9e", "type": typ, "jti": jti, "iat": 1767225600, "exp": 1767226500}
+		return map[string]any{"sub": "7", "sid": "5f0c2a9e", "type": typ, "jti": jti, "iat": 1767225600, "exp": farFuture}
 	}
 	return TokenPair{AccessToken: makeJWT(t, claims("access", "a1")), RefreshToken: makeJWT(t, claims("refresh", "r1"))}
 }
 
 func flaskPair(t *testing.T) TokenPair {
 	claims := func(typ, jti string) map[string]any {
-		return map[string]any{"fresh": false, "sub": "alice", "type": typ, "jti": jti, "iat": 1767225600, "nbf": 1767225600, "exp": 1767226500}
+		return map[string]any{"fresh": false, "sub": "alice", "type": typ, "jti": jti, "iat": 1767225600, "nbf": 1767225600, "exp": farFuture}
 	}
 	return TokenPair{AccessToken: makeJWT(t, claims("access", "a1")), RefreshToken: makeJWT(t, claims("refresh", "r1"))}
 }
@@ -1227,4 +1233,341 @@ func TestClientRetriesUnavailable(t *testing.T) {
 			t.Fatalf("requests = %d, want %d", got, want)
 		}
 	})
+}
+
+// timedPair is a pair of JWTs (as makeJWT makes them) whose access token
+// was issued at iat and expires at exp, tagged so that pairs differ.
+func timedPair(t *testing.T, tag string, iat, exp time.Time) TokenPair {
+	t.Helper()
+	claims := func(typ string) map[string]any {
+		return map[string]any{"sub": "7", "sid": "s1", "type": typ, "jti": typ + "-" + tag, "iat": iat.Unix(), "exp": exp.Unix()}
+	}
+	return TokenPair{AccessToken: makeJWT(t, claims("access")), RefreshToken: makeJWT(t, claims("refresh"))}
+}
+
+// TestClientRenewsBeforeExpiry: a call about to be made with an access
+// token whose exp (read from the token) is near or past renews the tokens
+// first, so the server never answers 401 token_expired; still one refresh
+// for many calls and for the holders of a shared lock. The 401 path stays
+// the fallback.
+func TestClientRenewsBeforeExpiry(t *testing.T) {
+	t.Parallel()
+	// api serves the data only to the access token valid (any other is
+	// answered 401 token_expired, which these tests must never see) and
+	// refreshes from's refresh token to to.
+	api := func(t *testing.T, valid string, from, to TokenPair) *fakeAPI {
+		return newFakeAPI(t, map[string]http.HandlerFunc{
+			routeData:    userData(valid),
+			routeRefresh: refreshTo(from.RefreshToken, to),
+		})
+	}
+	now := time.Now()
+	// due expires in 20s of a 15-minute life: within the margin (30s).
+	due := timedPair(t, "due", now.Add(-880*time.Second), now.Add(20*time.Second))
+	fresh := timedPair(t, "fresh", now, now.Add(15*time.Minute))
+
+	t.Run("OKRenewsAheadOfTheCall", func(t *testing.T) {
+		t.Parallel()
+		a := api(t, fresh.AccessToken, due, fresh)
+		var rc refreshCounter
+		store := storeWith(due)
+		if _, err := a.client(store, rc.option()).UserDataV2(t.Context()); err != nil {
+			t.Fatalf("UserDataV2: %v", err)
+		}
+		if got, want := a.bearers(routeData), fresh.AccessToken; got != want {
+			t.Fatalf("the data was asked for with %q, want only the renewed token (no 401 first)", got)
+		}
+		if got, want := a.count(routeRefresh), 1; got != want {
+			t.Fatalf("refreshes = %d, want %d", got, want)
+		}
+		if n, _ := rc.get(); n != 1 || store.Load() != fresh {
+			t.Fatalf("OnRefresh calls %d, stored %+v; want 1 and the new pair", n, store.Load())
+		}
+	})
+
+	t.Run("OKExpiredRenewedAheadToo", func(t *testing.T) {
+		t.Parallel()
+		expired := timedPair(t, "expired", now.Add(-16*time.Minute), now.Add(-time.Minute))
+		a := api(t, fresh.AccessToken, expired, fresh)
+		if _, err := a.client(storeWith(expired)).UserDataV2(t.Context()); err != nil {
+			t.Fatalf("UserDataV2: %v", err)
+		}
+		if got, want := a.bearers(routeData), fresh.AccessToken; got != want {
+			t.Fatalf("the data was asked for with %q, want only the renewed token", got)
+		}
+	})
+
+	t.Run("OKNotDueNotRenewed", func(t *testing.T) {
+		t.Parallel()
+		a := api(t, fresh.AccessToken, fresh, due)
+		for range 3 {
+			if _, err := a.client(storeWith(fresh)).UserDataV2(t.Context()); err != nil {
+				t.Fatalf("UserDataV2: %v", err)
+			}
+		}
+		if got := a.count(routeRefresh); got != 0 {
+			t.Fatalf("refreshes = %d for a token far from its expiry", got)
+		}
+	})
+
+	t.Run("OKShortLivedMarginIsAFifth", func(t *testing.T) {
+		t.Parallel()
+		// A 3-second token (the browser tests') is due in its last 0.6s.
+		c := NewClient("http://unused.test", nil)
+		iat := time.Unix(1_800_000_000, 0)
+		tok := timedPair(t, "short", iat, iat.Add(3*time.Second)).AccessToken
+		for _, tc := range []struct {
+			at   time.Duration
+			want bool
+		}{{0, false}, {2300 * time.Millisecond, false}, {2500 * time.Millisecond, true}, {4 * time.Second, true}} {
+			if got := c.renewDue(tok, iat.Add(tc.at)); got != tc.want {
+				t.Errorf("renewDue %v after iat = %v, want %v", tc.at, got, tc.want)
+			}
+		}
+		for _, opaque := range []string{"access-1", makeJWT(t, map[string]any{"sub": "7"}), ""} {
+			if c.renewDue(opaque, iat) {
+				t.Errorf("renewDue(%q) = true for a token without exp", opaque)
+			}
+		}
+	})
+
+	t.Run("OKFiftyCallsShareOneRefresh", func(t *testing.T) {
+		t.Parallel()
+		a := api(t, fresh.AccessToken, due, fresh)
+		c := a.client(storeWith(due))
+		var wg sync.WaitGroup
+		errs := make(chan error, 50)
+		for range 50 {
+			wg.Go(func() {
+				_, err := c.UserDataV2(t.Context())
+				errs <- err
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("UserDataV2: %v", err)
+			}
+		}
+		if got, want := a.count(routeRefresh), 1; got != want {
+			t.Fatalf("refreshes = %d, want %d", got, want)
+		}
+		if got, want := a.count(routeData), 50; got != want {
+			t.Fatalf("data requests = %d, want %d (none refused)", got, want)
+		}
+	})
+
+	// Two clients of one store (two tabs) behind one shared lock: the
+	// second finds the tokens renewed by the first and adopts them.
+	t.Run("OKOneRefreshAcrossSharedLock", func(t *testing.T) {
+		t.Parallel()
+		a := api(t, fresh.AccessToken, due, fresh)
+		store := storeWith(due)
+		var mu sync.Mutex
+		lock := WithSharedLock(func(ctx context.Context, fn func()) error {
+			mu.Lock()
+			defer mu.Unlock()
+			fn()
+			return nil
+		})
+		tabs := []*Client{a.client(store, lock), a.client(store, lock)}
+		var wg sync.WaitGroup
+		for _, c := range tabs {
+			wg.Go(func() {
+				if _, err := c.UserDataV2(t.Context()); err != nil {
+					t.Errorf("UserDataV2: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		if got, want := a.count(routeRefresh), 1; got != want {
+			t.Fatalf("refreshes = %d, want %d", got, want)
+		}
+		if got, want := a.bearers(routeData), fresh.AccessToken+","+fresh.AccessToken; got != want {
+			t.Fatalf("data asked for with %q, want the renewed token twice", got)
+		}
+	})
+
+	// This machine's clock is an hour ahead of the server's: every token
+	// looks expired on arrival. One refresh teaches the client the skew
+	// (from the new token's iat); the next calls renew nothing.
+	t.Run("OKLearnsClockSkew", func(t *testing.T) {
+		t.Parallel()
+		server := now.Add(-time.Hour)
+		old := timedPair(t, "old", server.Add(-10*time.Minute), server.Add(5*time.Minute))
+		renewed := timedPair(t, "renewed", server, server.Add(15*time.Minute))
+		a := newFakeAPI(t, map[string]http.HandlerFunc{
+			routeData: func(w http.ResponseWriter, r *http.Request) {
+				if b := bearer(r); b != old.AccessToken && b != renewed.AccessToken {
+					writeExpired(w)
+					return
+				}
+				writeJSON(w, http.StatusOK, alice)
+			},
+			routeRefresh: refreshTo(old.RefreshToken, renewed),
+		})
+		c := a.client(storeWith(old))
+		for range 3 {
+			if _, err := c.UserDataV2(t.Context()); err != nil {
+				t.Fatalf("UserDataV2: %v", err)
+			}
+		}
+		if got, want := a.count(routeRefresh), 1; got != want {
+			t.Fatalf("refreshes = %d, want %d: the skew was not learned", got, want)
+		}
+	})
+
+	// The refresh ahead of the call fails for a passing reason (a 503):
+	// the token, still good, is sent all the same, and kept.
+	t.Run("OKTransientFailureSendsTheToken", func(t *testing.T) {
+		t.Parallel()
+		a := newFakeAPI(t, map[string]http.HandlerFunc{
+			routeData: userData(due.AccessToken),
+			routeRefresh: func(w http.ResponseWriter, r *http.Request) {
+				writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "Database unavailable")
+			},
+		})
+		store := storeWith(due)
+		if _, err := a.client(store).UserDataV2(t.Context()); err != nil {
+			t.Fatalf("UserDataV2: %v", err)
+		}
+		if a.count(routeRefresh) != 1 || a.count(routeData) != 1 || store.Load() != due {
+			t.Fatalf("refreshes %d, data %d, stored %+v; want 1, 1 and the pair kept", a.count(routeRefresh), a.count(routeData), store.Load())
+		}
+	})
+
+	// The refresh ahead of the call is refused: signed out, and the call
+	// is not made.
+	t.Run("ErrRefusedSignsOut", func(t *testing.T) {
+		t.Parallel()
+		a := api(t, fresh.AccessToken, fresh, fresh) // refuses due's refresh token
+		store := storeWith(due)
+		_, err := a.client(store).UserDataV2(t.Context())
+		if !errors.Is(err, ErrSignedOut) || !SessionOver(err) {
+			t.Fatalf("err = %v, want ErrSignedOut", err)
+		}
+		if a.count(routeData) != 0 || store.Load() != (TokenPair{}) {
+			t.Fatalf("data requests %d, stored %+v; want none and the store cleared", a.count(routeData), store.Load())
+		}
+	})
+
+	// The server refuses a token the client thought good (its clock is
+	// behind): the 401 refresh-and-retry still works.
+	t.Run("OKFallbackOn401", func(t *testing.T) {
+		t.Parallel()
+		notDue := timedPair(t, "looks-good", now, now.Add(15*time.Minute))
+		a := api(t, fresh.AccessToken, notDue, fresh)
+		if _, err := a.client(storeWith(notDue)).UserDataV2(t.Context()); err != nil {
+			t.Fatalf("UserDataV2: %v", err)
+		}
+		if got, want := a.bearers(routeData), notDue.AccessToken+","+fresh.AccessToken; got != want {
+			t.Fatalf("data asked for with %q, want the refused token then the renewed one", got)
+		}
+	})
+}
+
+// TestClientLogoutExpired: Logout does not send a token whose exp has
+// passed (the server would only refuse it, and a browser logs the 401):
+// an expired access token is left for the refresh token, which ends the
+// session; with both expired, nothing is sent. The store is cleared.
+func TestClientLogoutExpired(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	live := timedPair(t, "live", now, now.Add(time.Hour))
+	gone := timedPair(t, "gone", now.Add(-2*time.Hour), now.Add(-time.Hour))
+	for _, tc := range []struct {
+		name    string
+		pair    TokenPair
+		bearers string
+	}{
+		{"OKAccessExpired", TokenPair{AccessToken: gone.AccessToken, RefreshToken: live.RefreshToken}, live.RefreshToken},
+		{"OKBothExpired", gone, ""},
+		{"OKNoneExpired", live, live.AccessToken},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			api := newFakeAPI(t, map[string]http.HandlerFunc{
+				routeLogout: func(w http.ResponseWriter, r *http.Request) {
+					writeJSON(w, http.StatusOK, Message{Msg: "Access token successfully revoked"})
+				},
+			})
+			store := storeWith(tc.pair)
+			if err := api.client(store).Logout(t.Context()); err != nil {
+				t.Fatalf("Logout: %v", err)
+			}
+			if got := api.bearers(routeLogout); got != tc.bearers {
+				t.Fatalf("DELETE /api/logout bearers = %q, want %q", got, tc.bearers)
+			}
+			if got := store.Load(); got != (TokenPair{}) {
+				t.Fatalf("stored pair = %+v, want it cleared", got)
+			}
+		})
+	}
+}
+
+// TestAsError: AsError finds an *Error as errors.As does, through %w
+// wrapping, joined errors and several %w.
+func TestAsError(t *testing.T) {
+	t.Parallel()
+	e := &Error{Status: 401, Code: CodeTokenRevoked}
+	for _, tc := range []struct {
+		name string
+		err  error
+		want *Error
+	}{
+		{"OKItself", e, e},
+		{"OKWrapped", fmt.Errorf("GET /x: %w", e), e},
+		{"OKTwice", fmt.Errorf("a: %w", fmt.Errorf("b: %w", e)), e},
+		{"OKJoined", errors.Join(errors.New("x"), e), e},
+		{"OKSecondOfTwo", fmt.Errorf("refresh: %w: %w", ErrSignedOut, e), e},
+		{"ErrNone", fmt.Errorf("x: %w", ErrSignedOut), nil},
+		{"ErrNil", nil, nil},
+	} {
+		if got := AsError(tc.err); got != tc.want {
+			t.Errorf("%s: AsError = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestReadLimited: readLimited reads a body whole, whatever the sizes of
+// the reader's reads, up to its limit and not past it; drain reads at most
+// maxDrain bytes of what is left.
+func TestReadLimited(t *testing.T) {
+	t.Parallel()
+	body := strings.Repeat("tessera ", 300) // 2400 bytes: past the first buffer
+	for _, tc := range []struct {
+		name  string
+		r     io.Reader
+		limit int64
+		want  string
+		err   string
+	}{
+		{"OKWhole", strings.NewReader(body), 1 << 20, body, ""},
+		{"OKByteByByte", iotest.OneByteReader(strings.NewReader(body)), 1 << 20, body, ""},
+		{"OKAtLimit", strings.NewReader(body), int64(len(body)), body, ""},
+		{"OKEmpty", strings.NewReader(""), 10, "", ""},
+		{"OKDataWithEOF", iotest.DataErrReader(strings.NewReader(body)), 1 << 20, body, ""},
+		{"ErrPastLimit", strings.NewReader(body), int64(len(body)) - 1, "", "body exceeds 2399 bytes"},
+		{"ErrRead", iotest.TimeoutReader(strings.NewReader(body)), 1 << 20, "", "read answer: timeout"},
+	} {
+		got, err := readLimited(tc.r, tc.limit)
+		switch {
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("%s: err = %v, want %q", tc.name, err, tc.err)
+		case tc.err == "" && (err != nil || string(got) != tc.want):
+			t.Errorf("%s: got %d bytes, %v; want %d bytes", tc.name, len(got), err, len(tc.want))
+		}
+	}
+
+	r := strings.NewReader(strings.Repeat("x", 3*maxDrain))
+	drain(r)
+	if left := r.Len(); left < maxDrain || left > 2*maxDrain {
+		t.Errorf("drain left %d bytes of %d, want about %d", left, 3*maxDrain, 2*maxDrain)
+	}
+	r = strings.NewReader(body)
+	drain(r)
+	if r.Len() != 0 {
+		t.Errorf("drain left %d bytes of a short body", r.Len())
+	}
 }

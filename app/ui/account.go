@@ -1,7 +1,7 @@
 package ui
 
 import (
-	"strconv"
+	"context"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -9,80 +9,65 @@ import (
 	"tessera/shared"
 )
 
-// accountPage (/account) shows the signed-in user's name and id and when
-// the session was last renewed.
+// accountPage (/account) says who is signed in, since when they are a
+// member, when this session began and when they last signed in before.
 type accountPage struct {
-	app.Compo
 	pageState
 
-	user      *shared.UserDataV2
-	renewedAt time.Time
+	account *shared.Account
 }
 
-func (c *accountPage) OnNav(ctx app.Context) {
-	ctx.Page().SetTitle("Account · Tessera")
-}
+func (c *accountPage) title() string { return "Account · Tessera" }
 
-func (c *accountPage) OnMount(ctx app.Context) {
-	if c.mountSignedIn(ctx, PathAccount) {
+func (c *accountPage) mount(ctx app.Context) {
+	c.retry = c.load
+	if c.mountSignedIn(ctx, PathAccount, "") {
 		c.load()
 	}
 }
 
-// load fetches the user, and the time of the last refresh, which the call
-// may have made.
+// load fetches the account. (Not inlined: each caller would get a copy
+// of its functions.)
+//
+//go:noinline
 func (c *accountPage) load() {
-	loadPage(&c.pageState, c.env.client.UserDataV2, func(u shared.UserDataV2) {
-		c.user = &u
-		c.renewedAt = c.env.tokens.RenewedAt()
+	c.pageState.load(func(ctx context.Context) (func(), error) {
+		a, err := c.env.client.Account(ctx)
+		return func() { c.account = &a }, err
 	})
 }
 
-func (c *accountPage) Render() app.UI {
-	return page("account", c.navBar("account"),
-		app.Section().
-			Class("card").
-			Aria("labelledby", "page-title").
-			Body(
-				app.H1().ID("page-title").Text("Your account"),
-				c.messages(),
-				c.retryButton(c.load),
-				app.If(c.user == nil && c.loading, func() app.UI {
-					return app.P().Class("loading").Role("status").Text("Loading your account…")
-				}),
-				app.If(c.user != nil, func() app.UI {
-					return app.Dl().Class("facts").Body(
-						app.Div().Body(
-							app.Dt().Text("Username"),
-							app.Dd().ID("account-username").Text(c.user.Username),
-						),
-						app.Div().Body(
-							app.Dt().Text("User ID"),
-							app.Dd().ID("account-id").Text(strconv.FormatInt(c.user.ID, 10)),
-						),
-						app.Div().Body(
-							app.Dt().Text("Session renewed"),
-							app.Dd().ID("renewed-at").Body(renewedView(c.renewedAt)),
-						),
-					)
-				}),
-				app.If(c.user != nil, func() app.UI {
-					return app.Ul().Class("account-links").Body(
-						app.Li().Body(app.A().ID("change-password-link").Href(PathPassword).Text("Change password")),
-						app.Li().Body(app.A().ID("sessions-link").Href(PathSessions).Text("See where you are signed in")),
-					)
-				}),
-			),
+func (c *accountPage) render() app.UI {
+	var facts app.UI
+	if a := c.account; a != nil {
+		facts = el("dl", "class", "facts").Body(
+			text("dt", "", "Signed in as"), el("dd", "id", "account-username").Text(a.Username),
+			text("dt", "", "Member since"), dateView("member-since", a.CreatedAt, "2 January 2006", "Before this Tessera kept the date"),
+			text("dt", "", "This session began"), dateView("signed-in-at", &a.SignedInAt, dateTime, ""),
+			text("dt", "", "Previous sign-in"), dateView("last-sign-in", a.LastSignIn, dateTime, "None: this is your first"),
+		)
+	} else if c.loading {
+		facts = el("p", "class", "loading", "role", "status").Text("Loading your account…")
+	}
+	return c.page("", "Your account",
+		c.messages(),
+		c.retryButton(),
+		c.offlineNote(c.account != nil),
+		facts,
+		app.Raw(`<ul class="account-links">`+
+			`<li><a id="change-password-link" href="/password">Change password</a></li>`+
+			`<li><a id="sessions-link" href="/sessions">See where you are signed in</a></li></ul>`),
 	)
 }
 
-// renewedView says when the session was last renewed silently.
-func renewedView(t time.Time) app.UI {
-	if t.IsZero() {
-		return app.Text("Not yet renewed in this session")
+// dateTime is how the pages write a moment: "2 Jan 2006, 15:04".
+const dateTime = "2 Jan 2006, 15:04"
+
+// dateView is the <dd> (#id) of t in local time in layout, or of none when
+// t is nil or zero.
+func dateView(id string, t *time.Time, layout, none string) app.UI {
+	if t == nil || t.IsZero() {
+		return el("dd", "id", id, "class", "muted").Text(none)
 	}
-	t = t.Local()
-	return app.Time().
-		DateTime("%s", t.Format(time.RFC3339)).
-		Text(t.Format("2 Jan 2006, 15:04:05"))
+	return el("dd", "id", id).Text(t.Local().Format(layout))
 }

@@ -1,8 +1,6 @@
 package ui
 
 import (
-	"time"
-
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"tessera/shared"
@@ -19,36 +17,27 @@ const (
 // authPage is the sign-in page (/signin) and the create-account page
 // (/register): a username and password form.
 type authPage struct {
-	app.Compo
 	pageState
 
 	// Mode is modeSignIn or modeRegister.
 	Mode authMode
 
-	username string
-	password string
-	ready    bool // the wasm app is running: the form may be submitted
-	busy     bool // a request is in flight
-}
-
-func (c *authPage) name() string {
-	if c.Mode == modeRegister {
-		return "register"
-	}
-	return "signin"
-}
-
-// CompoID makes go-app replace the page, rather than update it in place,
-// when going from sign-in to create-account or back: the two routes share
-// this type, and an update would carry the typed fields and messages over.
-func (c *authPage) CompoID() string {
-	return c.name()
+	username     string
+	password     string
+	showPassword bool
+	errs         errorsOf // by field
+	ready        bool     // the wasm app is running: the form may be submitted
+	busy         bool     // a request is in flight
 }
 
 // msgRegistrationClosed is what /register says when registration is
 // closed: from the start (the server's Settings), or found out by a submit
 // (the API's 403 registration_closed).
 const msgRegistrationClosed = "Registration is closed. Ask the administrator for an account."
+
+// msgForgotPassword answers "Forgot your password?": there is no reset by
+// email; the administrator sets a new password with the tessera command.
+const msgForgotPassword = "Tessera has no reset by email. Ask the administrator of this Tessera to set a new password for you: they can, on the server, with the command "
 
 // closed reports whether the page is /register with registration closed:
 // it then shows msgRegistrationClosed and a link to sign in, no form.
@@ -66,108 +55,84 @@ func (c *authPage) title() string {
 	return "Sign in · Tessera"
 }
 
-// OnPreRender takes the settings of the server's Handler (the browser's
-// come from the Env).
-func (c *authPage) OnPreRender(ctx app.Context) {
-	c.settings = prerenderSettings(ctx, c.settings)
-	ctx.Page().SetTitle("%s", c.title())
+// init takes what the user typed into the prerendered form before the app
+// started, so that the app's first render keeps it.
+func (c *authPage) init() {
+	if v, ok := c.env.takeTyped("username"); ok {
+		c.username = v
+	}
+	if v, ok := c.env.takeTyped("password"); ok {
+		c.password = v
+	}
 }
 
-func (c *authPage) OnNav(ctx app.Context) {
-	ctx.Page().SetTitle("%s", c.title())
-}
-
-func (c *authPage) OnMount(ctx app.Context) {
+func (c *authPage) mount(ctx app.Context) {
 	if c.env.client.SignedIn() {
 		redirect(ctx, c.env.flash.takeReturnTo(PathAccount))
 		return
 	}
-	c.mount(ctx)
+	first := "username"
+	if c.username != "" {
+		first = "password"
+	}
+	if c.closed() {
+		first = ""
+	}
+	c.pageState.mount(ctx, first)
 	c.ready = true
 }
 
-func (c *authPage) Render() app.UI {
+func (c *authPage) render() app.UI {
 	if c.closed() {
-		return c.renderClosed()
+		return c.page("card-narrow", "Create account",
+			el("p", "id", "registration-closed", "class", "message message-notice", "role", "status").Text(msgRegistrationClosed),
+			link(PathSignIn, "Sign in", "class", "button button-primary"),
+		)
 	}
-	heading, intro, action, busyLabel := "Sign in", "Welcome back. Sign in to reach your account and files.", "Sign in", "Signing in…"
-	passwordAutocomplete := "current-password"
-	if c.Mode == modeRegister {
-		heading, intro, action, busyLabel = "Create account", "Choose a username and a password.", "Create account", "Creating account…"
-		passwordAutocomplete = "new-password"
+	register := c.Mode == modeRegister
+	user := field{
+		id: "username", label: "Username", autocomplete: "username",
+		value: c.username, err: c.errs["username"], autofocus: true,
+		onInput: bind(&c.username),
 	}
-	label := action
-	if c.busy {
-		label = busyLabel
+	pass := field{
+		id: "password", label: "Password", password: true, autocomplete: "current-password",
+		value: c.password, err: c.errs["password"],
+		onInput: bind(&c.password),
+		toggle:  c.toggle, shown: c.showPassword,
 	}
-
-	// Inputs point at the message that explains what is wrong with them.
-	username := app.Input().
-		ID("username").
-		Name("username").
-		Type("text").
-		Attr("autocomplete", "username").
-		Attr("autocapitalize", "none").
-		Spellcheck(false).
-		Required(true).
-		Value(c.username).
-		OnInput(c.ValueTo(&c.username))
-	password := app.Input().
-		ID("password").
-		Name("password").
-		Type("password").
-		Attr("autocomplete", passwordAutocomplete).
-		Required(true).
-		Value(c.password).
-		OnInput(c.ValueTo(&c.password))
-	if c.errMsg != "" {
-		username = username.Aria("invalid", "true").Aria("describedby", "error")
-		password = password.Aria("invalid", "true").Aria("describedby", "error")
+	heading, intro := "Sign in", "Welcome back. Sign in to reach your account and your files."
+	action, busy := "Sign in", "Signing in…"
+	after := app.Raw(`<p class="switch">Already have an account? <a href="/signin">Sign in</a></p>`)
+	if register {
+		heading, intro = "Create your account", "Choose a username and a password. You will be signed in right away."
+		action, busy = "Create account", "Creating your account…"
+		user.hint = usernameHint()
+		pass.autocomplete, pass.hint = "new-password", passwordHint()
+		pass.extra = strengthView("password", c.password, c.username)
 	} else {
-		username = username.Aria("describedby", "username-hint")
-		password = password.Aria("describedby", "password-hint")
+		signUp := `<a href="/register">Create an account</a>`
+		if c.settings.RegistrationClosed {
+			signUp = `Ask the administrator for an account.`
+		}
+		after = app.Raw(`<div><details id="forgot" class="forgot"><summary>Forgot your password?</summary><p>` + msgForgotPassword +
+			`<code>tessera user set-password</code>.</p></details><p class="switch">New to Tessera? ` + signUp + `</p></div>`)
 	}
-
-	return page(c.name(), signedOutHeader(c.name(), c.settings),
-		app.Section().
-			Class("card card-narrow").
-			Aria("labelledby", "page-title").
+	return c.page("card-narrow", heading,
+		text("p", "lead", intro),
+		c.messages(),
+		// method=post: if the app is not running (script blocked, wasm
+		// still loading) a native submit must not put the password in
+		// the URL. novalidate: our messages, under each field, replace
+		// the browser's.
+		el("form", "id", "auth-form", "method", "post", "action", c.path(), "novalidate", "true").
+			OnSubmit(c.onSubmit).
 			Body(
-				app.H1().ID("page-title").Text(heading),
-				app.P().Class("lead").Text(intro),
-				c.messages(),
-				// method=post: if the app is not running (script blocked,
-				// wasm still loading) a native submit must not put the
-				// password in the URL. novalidate: our messages, which
-				// match the server's, replace the browser's.
-				app.Form().
-					ID("auth-form").
-					Method("post").
-					Action(c.path()).
-					NoValidate(true).
-					OnSubmit(c.onSubmit).
-					Body(
-						app.Div().Class("field").Body(
-							app.Label().For("username").Text("Username"),
-							username,
-							app.Small().ID("username-hint").Class("hint").
-								Text(usernameHint()),
-						),
-						app.Div().Class("field").Body(
-							app.Label().For("password").Text("Password"),
-							password,
-							app.Small().ID("password-hint").Class("hint").
-								Text(passwordHint()),
-						),
-						disable(app.Button().
-							ID("submit").
-							Type("submit").
-							Class("button button-primary").
-							Aria("busy", boolString(c.busy)).
-							Text(label), c.busy || !c.ready),
-					),
-				c.switchLink(),
+				user.render(),
+				pass.render(),
+				submitButton("submit", action, busy, c.busy, c.ready),
 			),
+		after,
 	)
 }
 
@@ -178,49 +143,41 @@ func (c *authPage) path() string {
 	return PathSignIn
 }
 
-// renderClosed is /register when registration is closed: the reason
-// (#registration-closed) and a link to sign in, no form.
-func (c *authPage) renderClosed() app.UI {
-	return page(c.name(), signedOutHeader(c.name(), c.settings),
-		app.Section().
-			Class("card card-narrow").
-			Aria("labelledby", "page-title").
-			Body(
-				app.H1().ID("page-title").Text("Create account"),
-				app.P().
-					ID("registration-closed").
-					Class("message message-notice").
-					Role("status").
-					Text(msgRegistrationClosed),
-				app.A().
-					Class("button button-primary").
-					Href(PathSignIn).
-					Text("Sign in"),
-			),
-	)
+// toggle shows or hides the password.
+func (c *authPage) toggle(app.Context, app.Event) {
+	c.showPassword = !c.showPassword
 }
 
-func (c *authPage) switchLink() app.UI {
-	switch {
-	case c.Mode == modeRegister:
-		return app.P().Class("switch").Body(
-			app.Text("Already have an account? "),
-			app.A().Href(PathSignIn).Text("Sign in"),
-		)
-	case c.settings.RegistrationClosed:
-		return app.P().Class("switch").Text("New to Tessera? Ask the administrator for an account.")
-	}
-	return app.P().Class("switch").Body(
-		app.Text("New to Tessera? "),
-		app.A().Href(PathRegister).Text("Create an account"),
-	)
-}
-
-// validate checks the fields with the server's rules and sets the error
-// message; it reports whether the form may be sent.
+// validate checks the fields and records what is wrong with each; it
+// reports whether the form may be sent. Signing in only needs both fields
+// (the server judges the rest); creating an account applies the server's
+// rules (tessera/shared), with the same limits.
 func (c *authPage) validate() bool {
-	c.errMsg = ruleMessage(shared.CheckCredentials(c.username, c.password))
-	return c.errMsg == ""
+	c.errs = errorsOf{}
+	if c.Mode == modeRegister {
+		c.errs["username"] = usernameProblem(c.username)
+		c.errs["password"] = passwordProblem(c.password, formRegister)
+	} else {
+		if c.username == "" {
+			c.errs["username"] = "Enter your username."
+		}
+		if c.password == "" {
+			c.errs["password"] = "Enter your password."
+		}
+	}
+	return c.errs.first("username", "password") == ""
+}
+
+// focusFirstError moves the focus to the first field with an error, after
+// the render that shows it.
+func (c *authPage) focusFirstError(ctx app.Context, fallback string) {
+	id := c.errs.first("username", "password")
+	if id == "" {
+		id = fallback
+	}
+	if id != "" {
+		c.focusLater(id)
+	}
 }
 
 func (c *authPage) onSubmit(_ app.Context, e app.Event) {
@@ -228,8 +185,9 @@ func (c *authPage) onSubmit(_ app.Context, e app.Event) {
 	if c.busy || !c.ready {
 		return
 	}
-	c.notice = ""
+	c.notice, c.errMsg = "", ""
 	if !c.validate() {
+		c.focusFirstError(c.ctx, "")
 		return
 	}
 	c.busy = true
@@ -250,38 +208,50 @@ func (c *authPage) onSubmit(_ app.Context, e app.Event) {
 		} else {
 			_, err = env.client.Login(ctx, creds)
 		}
-		if err == nil && next != PathSignIn {
-			env.tokens.SetRenewedAt(time.Time{}) // a new session starts unrenewed
-		}
-		ctx.Dispatch(func(ctx app.Context) {
+		c.dispatch(func(ctx app.Context) {
 			c.busy = false
 			if err != nil {
 				env.flash.setReturnTo(next) // keep it for the next attempt
-				if mode == modeRegister && shared.ErrorCode(err) == shared.CodeRegistrationClosed {
-					// Closed since the page was served: say so as a
-					// page served now would, in this tab's other pages
-					// too.
-					c.settings.RegistrationClosed = true
-					env.settings.RegistrationClosed = true
-					c.password = ""
-					ctx.Page().SetTitle("%s", c.title())
-					return
-				}
-				// Not c.fail: these calls send no token, so no answer
-				// of theirs means a session is over.
-				c.errMsg = errorMessage(err)
+				c.failed(ctx, err)
 				return
 			}
 			c.password = ""
-			env.flash.setNotice(notice)
+			env.setOnline(true)
+			env.flash.setNotice(notice, noticeSuccess)
 			redirect(ctx, next)
 		})
 	})
 }
 
-func boolString(b bool) string {
-	if b {
-		return "true"
+// failed shows why the sign-in or sign-up failed: under the field it is
+// about, which gets the focus, or above the form. These calls send no
+// token, so no answer of theirs means that a session is over.
+func (c *authPage) failed(ctx app.Context, err error) {
+	if unreachable(err) {
+		c.env.setOnline(false)
+		return
 	}
-	return "false"
+	c.env.setOnline(true)
+	if c.Mode == modeRegister && shared.ErrorCode(err) == shared.CodeRegistrationClosed {
+		// Closed since the page was served: say so as a page served now
+		// would, in this tab's other pages too.
+		c.settings.RegistrationClosed = true
+		c.env.settings.RegistrationClosed = true
+		c.password = ""
+		ctx.Page().SetTitle("%s", c.title())
+		return
+	}
+	form := formSignIn
+	if c.Mode == modeRegister {
+		form = formRegister
+	}
+	id, msg := explain(err, form)
+	c.errs = errorsOf{}
+	if id != "" {
+		c.errs[id] = msg
+	} else {
+		c.errMsg = msg
+	}
+	// A refused sign-in: the password is most likely what to fix.
+	c.focusFirstError(ctx, "password")
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
@@ -21,7 +22,8 @@ type fakeAPI struct {
 	mu                 sync.Mutex
 	sessions           []shared.SessionInfo
 	password           string
-	registrationClosed bool     // POST /api/register is refused
+	registrationClosed bool // POST /api/register is refused
+	account            *shared.Account
 	calls              []string // "METHOD /path?query"
 }
 
@@ -42,6 +44,10 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reply(200, shared.TokenPair{AccessToken: "access", RefreshToken: "refresh"})
 		return
 	}
+	if call == "GET /api/healthz" {
+		reply(200, map[string]string{"status": "ok"})
+		return
+	}
 	if call == "POST /api/register" {
 		if f.registrationClosed {
 			reply(403, shared.ErrorBody{Msg: "Registration is closed", Code: shared.CodeRegistrationClosed})
@@ -57,6 +63,12 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case call == "GET /api/user-data-v2":
 		reply(200, shared.UserDataV2{ID: 1, Username: "alice"})
+	case call == "GET /api/account":
+		a := shared.Account{ID: 1, Username: "alice", SignedInAt: time.Date(2026, 5, 6, 7, 8, 0, 0, time.UTC)}
+		if f.account != nil {
+			a = *f.account
+		}
+		reply(200, a)
 	case call == "GET /api/files":
 		reply(200, shared.FileList{})
 	case call == "GET /api/sessions":
@@ -125,29 +137,47 @@ type mounted struct {
 
 func (m *mounted) OnPreRender(ctx app.Context) { m.start(ctx) }
 
-// mountPage loads c in a new test engine, runs start with the page's
+// OnInit is the page's: go-app calls it in the browser and on the server.
+func (m *mounted) OnInit() {
+	if i, ok := m.Composer.(app.Initializer); ok {
+		i.OnInit()
+	}
+}
+
+// mountPage loads p in a new test engine, runs start with the page's
 // context and everything it set off, and returns the engine and the
 // wrapper to render.
-func mountPage(t *testing.T, c app.Composer, start func(ctx app.Context)) (app.TestEngine, *mounted) {
+func mountPage(t *testing.T, p *appPage, start func(ctx app.Context)) (app.TestEngine, *mounted) {
 	t.Helper()
-	m := &mounted{Composer: c, start: start}
+	m := &mounted{Composer: p, start: start}
 	e := app.NewTestEngine()
 	if err := e.Load(m); err != nil {
-		t.Fatalf("load %T: %v", c, err)
+		t.Fatalf("load %T: %v", p.view, err)
 	}
 	e.ConsumeAll()
 	return e, m
 }
 
+// mountView mounts the page at path with env (see mountPage), as the
+// browser does (its mount), and returns the engine, the wrapper and the
+// view.
+func mountView[V pageView](t *testing.T, env *Env, path string) (app.TestEngine, *mounted, V) {
+	t.Helper()
+	p := newPage(env, path)
+	v := p.view.(V)
+	e, m := mountPage(t, p, v.mount)
+	return e, m, v
+}
+
 func TestFlash(t *testing.T) {
 	t.Parallel()
 	var f flash
-	f.setNotice("hello")
-	if got := f.takeNotice(); got != "hello" {
-		t.Errorf("takeNotice = %q", got)
+	f.setNotice("hello", noticeSuccess)
+	if msg, kind := f.takeNotice(); msg != "hello" || kind != noticeSuccess {
+		t.Errorf("takeNotice = %q, %q", msg, kind)
 	}
-	if got := f.takeNotice(); got != "" {
-		t.Errorf("second takeNotice = %q, want empty", got)
+	if msg, _ := f.takeNotice(); msg != "" {
+		t.Errorf("second takeNotice = %q, want empty", msg)
 	}
 	f.setReturnTo(PathFiles)
 	if got := f.takeReturnTo(PathAccount); got != PathFiles {
@@ -166,14 +196,9 @@ func TestSignedOutPageSendsToSignIn(t *testing.T) {
 	t.Parallel()
 	f := &fakeAPI{}
 	env := fakeEnv(t, f, "")
-	c := &filesPage{pageState: pageState{env: env}}
-	mountPage(t, c, func(ctx app.Context) {
-		if c.mountSignedIn(ctx, PathFiles) {
-			t.Error("mountSignedIn = true without tokens")
-		}
-	})
-	if got := env.flash.takeNotice(); got != msgSignInFirst {
-		t.Errorf("notice for the sign-in page = %q, want %q", got, msgSignInFirst)
+	mountView[*filesPage](t, env, PathFiles)
+	if msg, kind := env.flash.takeNotice(); msg != msgSignInFirst || kind != noticeInfo {
+		t.Errorf("notice for the sign-in page = %q (%s), want %q", msg, kind, msgSignInFirst)
 	}
 	if got := env.flash.takeReturnTo(PathAccount); got != PathFiles {
 		t.Errorf("return to %q after signing in, want %q", got, PathFiles)
@@ -188,46 +213,27 @@ func TestSignedOutPageSendsToSignIn(t *testing.T) {
 // with the reason.
 func TestPagesEndRevokedSession(t *testing.T) {
 	t.Parallel()
-	for _, tt := range []struct {
-		name  string
-		page  func(ps pageState) (app.Composer, *pageState, func())
-		calls string
-	}{
-		{"account", func(ps pageState) (app.Composer, *pageState, func()) {
-			c := &accountPage{pageState: ps}
-			return c, &c.pageState, c.load
-		}, "GET /api/user-data-v2"},
-		{"files", func(ps pageState) (app.Composer, *pageState, func()) {
-			c := &filesPage{pageState: ps}
-			return c, &c.pageState, c.load
-		}, "GET /api/files"},
-		{"sessions", func(ps pageState) (app.Composer, *pageState, func()) {
-			c := &sessionsPage{pageState: ps}
-			return c, &c.pageState, c.load
-		}, "GET /api/sessions"},
-		{"password", func(ps pageState) (app.Composer, *pageState, func()) {
-			c := &passwordPage{pageState: ps, ready: true, current: "old-secret", next: "new-secret"}
-			return c, &c.pageState, func() { c.onSubmit(app.Context{}, app.Event{Value: app.Null()}) }
-		}, "POST /api/password"},
+	for _, tt := range []struct{ path, calls string }{
+		{PathAccount, "GET /api/account"},
+		{PathFiles, "GET /api/files"},
+		{PathSessions, "GET /api/sessions"},
+		{PathPassword, "GET /api/user-data-v2"},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
+		t.Run(tt.path, func(t *testing.T) {
 			t.Parallel()
 			f := &fakeAPI{password: "old-secret"}
 			env := fakeEnv(t, f, "revoked")
-			c, ps, call := tt.page(pageState{env: env})
-			e, _ := mountPage(t, c, func(ctx app.Context) {
-				ps.mount(ctx)
-				call()
-			})
+			p := newPage(env, tt.path)
+			e, _ := mountPage(t, p, p.view.mount)
 			e.ConsumeAll()
 			if env.client.SignedIn() {
 				t.Error("the tokens of the ended session are kept")
 			}
-			if got := env.flash.takeNotice(); got != msgEndedElsewhere {
-				t.Errorf("notice for the sign-in page = %q, want %q", got, msgEndedElsewhere)
+			if msg, _ := env.flash.takeNotice(); msg != msgEndedElsewhere {
+				t.Errorf("notice for the sign-in page = %q, want %q", msg, msgEndedElsewhere)
 			}
-			if !ps.ended || ps.errMsg != "" {
-				t.Errorf("ended %v, error %q; want ended without an error", ps.ended, ps.errMsg)
+			if !p.s.ended || p.s.errMsg != "" {
+				t.Errorf("ended %v, error %q; want ended without an error", p.s.ended, p.s.errMsg)
 			}
 			if got := strings.Join(f.callList(), ", "); got != tt.calls {
 				t.Errorf("calls %s, want %s", got, tt.calls)
@@ -239,35 +245,38 @@ func TestPagesEndRevokedSession(t *testing.T) {
 func TestFailEndsSessionOnce(t *testing.T) {
 	t.Parallel()
 	env := fakeEnv(t, &fakeAPI{}, "access")
-	c := &accountPage{pageState: pageState{env: env}}
-	revoked := fmt.Errorf("GET /api/user-data-v2: %w", &shared.Error{Status: 401, Code: shared.CodeTokenRevoked, Msg: "Token has been revoked"})
+	p := newPage(env, PathAccount)
+	c := p.s
+	revoked := fmt.Errorf("GET /api/account: %w", &shared.Error{Status: 401, Code: shared.CodeTokenRevoked, Msg: "Token has been revoked"})
 	expired := fmt.Errorf("refresh: %w", shared.ErrSignedOut)
-	mountPage(t, c, func(ctx app.Context) {
-		// Errors that leave the session be are shown.
+	mountPage(t, p, func(ctx app.Context) {
+		c.mount(ctx, "")
+		// Errors that leave the session be are shown, in words of ours.
 		c.fail(ctx, fmt.Errorf("GET /api/files: %w", &shared.Error{Status: 500, Code: shared.CodeInternal, Msg: "Internal error"}))
-		if c.errMsg != "Internal error" {
-			t.Errorf("error %q, want the server's message", c.errMsg)
+		if c.errMsg != "Something went wrong on Tessera's side. Please try again in a moment." {
+			t.Errorf("error %q", c.errMsg)
 		}
 		// A wrong password (the password page) is a 401 too.
 		c.fail(ctx, &shared.Error{Status: 401, Code: shared.CodeBadCredentials, Msg: "Incorrect password"})
-		if c.errMsg != "Incorrect password" || c.ended || !env.client.SignedIn() {
-			t.Errorf("wrong password: error %q, ended %v, signed in %v", c.errMsg, c.ended, env.client.SignedIn())
+		if c.ended || !env.client.SignedIn() {
+			t.Errorf("wrong password: ended %v, signed in %v", c.ended, env.client.SignedIn())
 		}
-		if msg := c.failMessage(ctx, errors.New("fetch failed")); msg != msgNetwork {
-			t.Errorf("failMessage(network) = %q", msg)
+		// Tessera out of reach: the offline banner, no error of the page.
+		if msg := c.failMessage(ctx, errors.New("fetch failed")); msg != "" || env.online() {
+			t.Errorf("failMessage(network) = %q, online %v; want the offline banner instead", msg, env.online())
 		}
 
 		c.fail(ctx, revoked)
 		if !c.ended || c.errMsg != "" || env.client.SignedIn() {
 			t.Errorf("revoked: ended %v, error %q, signed in %v", c.ended, c.errMsg, env.client.SignedIn())
 		}
-		if got := env.flash.takeNotice(); got != msgEndedElsewhere {
-			t.Errorf("notice %q, want %q", got, msgEndedElsewhere)
+		if msg, _ := env.flash.takeNotice(); msg != msgEndedElsewhere {
+			t.Errorf("notice %q, want %q", msg, msgEndedElsewhere)
 		}
 		// Late answers change nothing: no second notice, no error.
 		c.fail(ctx, expired)
-		if got := env.flash.takeNotice(); got != "" {
-			t.Errorf("the session ended twice: notice %q", got)
+		if msg, _ := env.flash.takeNotice(); msg != "" {
+			t.Errorf("the session ended twice: notice %q", msg)
 		}
 		if msg := c.failMessage(ctx, errors.New("fetch failed")); msg != "" || c.errMsg != "" {
 			t.Errorf("after the end: message %q, error %q", msg, c.errMsg)
@@ -285,9 +294,9 @@ func TestEndedMessage(t *testing.T) {
 		want string
 	}{
 		// The refresh refused because the session was ended elsewhere.
-		{"refresh revoked", fmt.Errorf("GET /api/user-data-v2: refresh: %w: %w", shared.ErrSignedOut, fmt.Errorf("POST /api/refresh: %w", revoked)), msgEndedElsewhere},
+		{"refresh revoked", fmt.Errorf("GET /api/account: refresh: %w: %w", shared.ErrSignedOut, fmt.Errorf("POST /api/refresh: %w", revoked)), msgEndedElsewhere},
 		// A still valid access token of an ended session.
-		{"access revoked", fmt.Errorf("GET /api/user-data-v2: %w", revoked), msgEndedElsewhere},
+		{"access revoked", fmt.Errorf("GET /api/account: %w", revoked), msgEndedElsewhere},
 		{"refresh expired", fmt.Errorf("refresh: %w: %w", shared.ErrSignedOut, expired), msgSessionEnded},
 		{"no refresh token", fmt.Errorf("refresh: no refresh token: %w", shared.ErrSignedOut), msgSessionEnded},
 	}
@@ -298,20 +307,74 @@ func TestEndedMessage(t *testing.T) {
 	}
 }
 
-func TestErrorMessage(t *testing.T) {
+// TestExplain: errors are told in words chosen by their code, under the
+// field they are about; the API's own message (the Flask app's, kept for
+// its clients) is not what the user reads.
+func TestExplain(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		err  error
-		want string
-	}{
-		{&shared.Error{Status: http.StatusConflict, Code: shared.CodeUsernameTaken, Msg: "The username is already in use"}, "The username is already in use"},
-		{fmt.Errorf("POST /api/login: %w", &shared.Error{Status: 401, Msg: "Incorrect password or username"}), "Incorrect password or username"},
-		{&shared.Error{Status: http.StatusBadGateway}, "Bad Gateway"},
-		{errors.New("net/http: fetch() failed: Failed to fetch"), msgNetwork},
+	apiErr := func(status int, code, msg string) error {
+		return fmt.Errorf("POST /api/x: %w", &shared.Error{Status: status, Code: code, Msg: msg})
 	}
-	for _, tt := range tests {
-		if got := errorMessage(tt.err); got != tt.want {
-			t.Errorf("errorMessage(%v) = %q, want %q", tt.err, got, tt.want)
+	for _, tt := range []struct {
+		err         error
+		form        string
+		field, want string
+	}{
+		{apiErr(400, shared.CodePasswordTooShort, shared.MsgPasswordTooShort), formRegister, "password", "Your password needs at least 5 characters."},
+		{apiErr(400, shared.CodePasswordTooShort, shared.MsgPasswordTooShort), formPassword, "new-password", "Your password needs at least 5 characters."},
+		{apiErr(400, shared.CodePasswordTooLong, shared.MsgPasswordTooLong), formRegister, "password", "That password is too long: at most 72 bytes (accented letters and emoji count for 2 to 4)."},
+		{apiErr(400, shared.CodeUsernameTooShort, shared.MsgUsernameTooShort), formRegister, "username", "Your username needs at least 3 characters."},
+		{apiErr(400, shared.CodeUsernameTooLong, shared.MsgUsernameTooLong), formRegister, "username", "Your username can have at most 64 characters."},
+		{apiErr(400, shared.CodeUsernameInvalid, shared.MsgUsernameInvalid), formRegister, "username", "A username cannot begin or end with a space, or hold control characters."},
+		{apiErr(409, shared.CodeUsernameTaken, shared.MsgUsernameTaken), formRegister, "username", "That username is taken. Please choose another one."},
+		{apiErr(401, shared.CodeBadCredentials, "Incorrect password or username"), formSignIn, "", "The username or password is not right. Check them and try again."},
+		{apiErr(401, shared.CodeBadCredentials, "Incorrect password"), formPassword, "current-password", "That is not your current password."},
+		{fmt.Errorf("x: %w", &shared.Error{Status: 429, Code: shared.CodeRateLimited, RetryAfter: 30 * time.Second}), formSignIn, "", "Too many attempts. Please wait 30 seconds, then try again."},
+		{apiErr(429, shared.CodeRateLimited, "Too many requests"), formSignIn, "", "Too many attempts. Please wait a moment, then try again."},
+		{apiErr(503, shared.CodeUnavailable, "Database unavailable"), "", "", "Tessera is busy or restarting. Please try again in a moment."},
+		{apiErr(502, "", "Bad Gateway"), "", "", "Something went wrong on Tessera's side. Please try again in a moment."},
+		{apiErr(418, "", "short and stout"), "", "", "Short and stout."},
+		{errors.New("fetch failed: TypeError: Failed to fetch"), "", "", "Tessera could not be reached. Check your connection and try again."},
+	} {
+		field, msg := explain(tt.err, tt.form)
+		if field != tt.field || msg != tt.want {
+			t.Errorf("explain(%v, %q) = %q, %q; want %q, %q", tt.err, tt.form, field, msg, tt.field, tt.want)
 		}
+	}
+	if !unreachable(errors.New("fetch failed")) || unreachable(apiErr(500, "", "")) || unreachable(shared.ErrSignedOut) || unreachable(nil) {
+		t.Error("unreachable: only errors without an answer are")
+	}
+}
+
+// TestOfflineBanner: a load that gets no answer shows the offline banner,
+// not an error; its Try again loads again, and an answer hides it.
+func TestOfflineBanner(t *testing.T) {
+	t.Parallel()
+	f := &fakeAPI{}
+	srv := httptest.NewServer(f)
+	env := newEnv(srv.URL, newTokenStore(TokensKey, newMemArea()))
+	env.tokens.Save(shared.TokenPair{AccessToken: "access", RefreshToken: "refresh"})
+	srv.Close() // Tessera is out of reach
+	e, m, c := mountView[*accountPage](t, env, PathAccount)
+	e.ConsumeAll()
+	html := app.HTMLString(m)
+	mustHaveElem(t, html, "div", `id="offline-banner"`, `role="status"`)
+	mustContain(t, html, msgOffline, `id="offline-retry"`)
+	mustNotContain(t, html, `id="error"`)
+	if env.online() || c.errMsg != "" {
+		t.Errorf("online %v, error %q", env.online(), c.errMsg)
+	}
+
+	// Back: Try again loads the page.
+	back := httptest.NewServer(f)
+	t.Cleanup(back.Close)
+	env.client = newEnv(back.URL, env.tokens).client
+	c.tryAgain()
+	e.ConsumeAll()
+	html = app.HTMLString(m)
+	mustNotContain(t, html, `id="offline-banner"`)
+	mustContain(t, html, `<dd id="account-username">alice</dd>`)
+	if !env.online() {
+		t.Error("still offline after an answer")
 	}
 }

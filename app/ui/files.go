@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"mime"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -11,40 +13,41 @@ import (
 	"tessera/shared"
 )
 
-// fileEntry is one row of the files page.
+// fileEntry is one file of the files page.
 type fileEntry struct {
 	info    shared.FileInfo
 	image   bool   // previewed inline
 	url     string // blob URL of the fetched bytes ("" until fetched)
 	loading bool
+	save    bool // save the bytes once fetched
 	errMsg  string
 }
 
 // filesPage (/files) lists the protected files. Images are fetched with
-// the Authorization header (client.File) and shown from blob URLs; other
-// files are fetched when asked for and saved from a blob URL. No token
-// ever appears in a URL.
+// the Authorization header (client.File) and shown from blob URLs, small in
+// the list and large in a dialog; every file has one Download button,
+// which saves it (fetching it first if needed). No token ever appears in a
+// URL.
 type filesPage struct {
-	app.Compo
 	pageState
 
-	loaded bool
-	gen    int // bumped at each load, scopes the rows' event handlers
-	files  []*fileEntry
+	loaded  bool
+	gen     int // bumped at each load, scopes the rows' event handlers
+	files   []*fileEntry
+	viewing int // 1 + the index of the image shown large; 0 for none
 }
 
-func (c *filesPage) OnNav(ctx app.Context) {
-	ctx.Page().SetTitle("Files · Tessera")
-}
+func (c *filesPage) title() string { return "Files · Tessera" }
 
-func (c *filesPage) OnMount(ctx app.Context) {
-	if c.mountSignedIn(ctx, PathFiles) {
+func (c *filesPage) mount(ctx app.Context) {
+	c.retry = c.load
+	if c.mountSignedIn(ctx, PathFiles, "") {
 		c.load()
 	}
 }
 
-// OnDismount frees the blob URLs of the page.
-func (c *filesPage) OnDismount() {
+// dismount frees the blob URLs of the page.
+func (c *filesPage) dismount() {
 	c.revokeAll()
 }
 
@@ -55,26 +58,41 @@ func (c *filesPage) revokeAll() {
 	}
 }
 
-// load fetches the list, then the images.
+// load fetches the list, then the images. (Not inlined: each caller would get a copy
+// of its functions.)
+//
+//go:noinline
 func (c *filesPage) load() {
-	loadPage(&c.pageState, c.env.client.Files, func(list shared.FileList) {
-		c.revokeAll()
-		c.gen++
-		c.loaded = true
-		c.files = make([]*fileEntry, 0, len(list.Files))
-		for _, info := range list.Files {
-			f := &fileEntry{info: info, image: inlineImageType(info.Type) != ""}
-			c.files = append(c.files, f)
-			if f.image {
-				c.fetch(f)
-			}
-		}
+	c.pageState.load(func(ctx context.Context) (func(), error) {
+		list, err := c.env.client.Files(ctx)
+		return func() { c.show(list) }, err
 	})
 }
 
-// fetch downloads f's bytes and makes a blob URL of them: an image is then
-// shown, another file saved. A failure is shown on f's row.
-func (c *filesPage) fetch(f *fileEntry) {
+// show lists the files of list, and fetches its images.
+func (c *filesPage) show(list shared.FileList) {
+	c.revokeAll()
+	c.gen++
+	c.loaded, c.viewing = true, 0
+	c.files = make([]*fileEntry, 0, len(list.Files))
+	for _, info := range list.Files {
+		f := &fileEntry{info: info, image: inlineImageType(info.Type) != ""}
+		c.files = append(c.files, f)
+		if f.image {
+			c.fetch(f, false)
+		}
+	}
+}
+
+// fetch downloads f's bytes and makes a blob URL of them; with save, or
+// when f.save was set meanwhile, the browser then saves them as a file. A
+// failure is shown on f's card.
+func (c *filesPage) fetch(f *fileEntry, save bool) {
+	f.save = f.save || save
+	if f.url != "" {
+		c.saveIfAsked(f)
+		return
+	}
 	if f.loading || c.ended {
 		return
 	}
@@ -84,114 +102,135 @@ func (c *filesPage) fetch(f *fileEntry) {
 		data, contentType, err := client.File(ctx, f.info.Name)
 		// The blob is made on the UI goroutine: if the page is gone by
 		// then, Dispatch drops this and no URL leaks.
-		ctx.Dispatch(func(ctx app.Context) {
+		c.dispatch(func(ctx app.Context) {
 			f.loading = false
 			if c.ended {
 				return
 			}
 			if err != nil {
+				f.save = false
 				f.errMsg = c.failMessage(ctx, err)
+				if f.errMsg == "" && !c.env.online() {
+					f.errMsg = "Not downloaded: you are offline."
+				}
 				return
 			}
-			revokeBlobURL(f.url)
+			c.env.setOnline(true)
+			// Never the server's type for other files: a blob URL opened
+			// in a tab is a document of this origin, so HTML or SVG there
+			// could read the tokens. An octet stream is only ever saved.
+			t := "application/octet-stream"
 			if f.image {
-				t := inlineImageType(contentType)
-				if t == "" {
+				if t = inlineImageType(contentType); t == "" {
 					t = inlineImageType(f.info.Type)
 				}
-				f.url = newBlobURL(data, t)
-				return
 			}
-			// Never the server's type: a blob URL opened in a tab is a
-			// document of this origin, so HTML or SVG there could read
-			// the tokens. An octet stream is only ever saved.
-			f.url = newBlobURL(data, "application/octet-stream")
-			saveBlobURL(f.url, downloadName(f.info.Name))
+			f.url = newBlobURL(data, t)
+			c.saveIfAsked(f)
 		})
 	})
 }
 
-func (c *filesPage) Render() app.UI {
-	return page("files", c.navBar("files"),
-		app.Section().
-			Class("card").
-			Aria("labelledby", "page-title").
-			Body(
-				app.H1().ID("page-title").Text("Files"),
-				c.messages(),
-				c.retryButton(c.load),
-				app.If(!c.loaded && c.loading, func() app.UI {
-					return app.P().Class("loading").Role("status").Text("Loading your files…")
-				}),
-				app.If(c.loaded && len(c.files) == 0, func() app.UI {
-					return app.P().ID("files-empty").Class("empty").Text("There are no files yet.")
-				}),
-				app.If(c.loaded, func() app.UI {
-					return app.Ul().
-						ID("files-list").
-						Class("files").
-						Body(
-							app.Range(c.files).Slice(func(i int) app.UI {
-								return c.renderFile(i, c.files[i])
-							}),
-						)
-				}),
-			),
+// saveIfAsked saves f's fetched bytes if a Download asked for it.
+func (c *filesPage) saveIfAsked(f *fileEntry) {
+	if f.save {
+		f.save = false
+		saveBlobURL(f.url, downloadName(f.info.Name))
+	}
+}
+
+func (c *filesPage) render() app.UI {
+	var body app.UI
+	switch {
+	case !c.loaded && c.loading:
+		body = el("p", "class", "loading", "role", "status").Text("Loading your files…")
+	case c.loaded && len(c.files) == 0:
+		body = el("p", "id", "files-empty", "class", "empty").Text("There are no files yet.")
+	case c.loaded:
+		items := make([]app.UI, len(c.files))
+		for i, f := range c.files {
+			items[i] = c.renderFile(i, f)
+		}
+		body = el("ul", "id", "files-list", "class", "files").Body(items...)
+	}
+	return c.page("", "Files",
+		c.messages(),
+		c.retryButton(),
+		c.offlineNote(c.loaded),
+		body,
+		c.viewer(),
 	)
 }
 
 func (c *filesPage) renderFile(i int, f *fileEntry) app.UI {
-	meta := app.Div().Class("file-meta").Body(
-		app.Span().Class("file-name").Text(f.info.Name),
-		app.Span().Class("file-detail").Text(fileDetail(f.info)),
-	)
-
+	var preview app.UI
 	if f.image {
-		var preview app.UI
+		// The button names the image: the image itself is presentation.
+		var inside app.UI = text("span", "preview-loading", "Loading preview…")
 		switch {
 		case f.url != "":
-			preview = app.Img().Src(f.url).Alt(f.info.Name)
+			inside = void("img", "src", f.url, "role", "presentation")
 		case f.errMsg != "":
-			preview = app.Span().Class("preview-error").Role("alert").Text("Preview unavailable: " + f.errMsg)
-		default:
-			preview = app.Span().Class("preview-loading").Text("Loading preview…")
+			inside = text("span", "preview-error", "Preview unavailable")
 		}
-		return app.Li().Class("file file-image").Body(
-			app.Div().Class("preview").Body(preview),
-			meta,
-		)
+		preview = el("button", "id", "view-"+strconv.Itoa(i), "type", "button", "class", "preview",
+			"aria-label", "View "+f.info.Name+" larger", "disabled", flag(f.url == "")).
+			OnClick(func(ctx app.Context, _ app.Event) { c.view(ctx, i+1) }, app.EventScope(c.gen, i)).
+			Body(inside)
 	}
-
-	var action app.UI
-	if f.url != "" {
-		action = app.A().
-			Class("button button-small").
-			Href(f.url).
-			Download(downloadName(f.info.Name)).
-			Aria("label", "Save "+f.info.Name).
-			Text("Save")
-	} else {
-		label := "Download"
-		if f.loading {
-			label = "Downloading…"
-		}
-		action = disable(app.Button().
-			Type("button").
-			Class("button button-small").
-			Aria("label", label+" "+f.info.Name).
-			Text(label).
-			OnClick(func(app.Context, app.Event) { c.fetch(f) }, app.EventScope(c.gen, i)),
-			f.loading)
+	label := "Download"
+	if f.loading && f.save {
+		label = "Downloading…"
 	}
-	return app.Li().Class("file").Body(
-		meta,
-		app.Div().Class("file-actions").Body(
-			action,
-			app.If(f.errMsg != "", func() app.UI {
-				return app.Span().Class("file-error").Role("alert").Text(f.errMsg)
-			}),
+	var failure app.UI
+	if f.errMsg != "" {
+		failure = el("p", "class", "file-error", "role", "alert").Text(f.errMsg)
+	}
+	return el("li", "class", "file").Body(
+		preview,
+		el("div", "class", "file-meta").Body(
+			text("span", "file-name", f.info.Name),
+			text("span", "file-detail", fileDetail(f.info)),
 		),
+		failure,
+		button("", "button button-small file-download", label, f.loading && f.save, "aria-label", label+" "+f.info.Name).
+			OnClick(func(app.Context, app.Event) { c.fetch(f, true) }, app.EventScope(c.gen, i)),
 	)
+}
+
+// view shows the image n (1-based; 0 closes) large in the modal dialog
+// #viewer, and gives the focus back to its thumbnail when it closes.
+func (c *filesPage) view(ctx app.Context, n int) {
+	was := c.viewing
+	c.viewing = n
+	switch {
+	case n > 0:
+		c.later(func() { showModal("viewer") })
+	case was > 0:
+		c.focusLater("view-" + strconv.Itoa(was-1))
+	}
+}
+
+// viewer is the dialog showing an image large, with its name, a Download
+// button and a Close button. Escape closes it too (the dialog's close
+// event).
+func (c *filesPage) viewer() app.UI {
+	if c.viewing < 1 || c.viewing > len(c.files) {
+		return nil
+	}
+	f := c.files[c.viewing-1]
+	closeViewer := func(ctx app.Context, _ app.Event) { c.view(ctx, 0) }
+	return el("dialog", "id", "viewer", "class", "viewer", "aria-labelledby", "viewer-title").
+		On("close", closeViewer).
+		Body(
+			el("div", "class", "viewer-bar").Body(
+				el("h2", "id", "viewer-title").Text(f.info.Name),
+				button("viewer-download", "button button-small", "Download", false).
+					OnClick(func(app.Context, app.Event) { c.fetch(f, true) }, app.EventScope(c.gen, c.viewing)),
+				button("viewer-close", "button button-small", "Close", false).OnClick(closeViewer),
+			),
+			void("img", "class", "viewer-image", "src", f.url, "alt", f.info.Name),
+		)
 }
 
 // inlineImageType returns the media type of contentType when it is a
@@ -220,19 +259,86 @@ func downloadName(name string) string {
 	return base
 }
 
-// fileDetail is "<size> · <type>".
+// fileDetail is "<kind of file> · <size>".
 func fileDetail(f shared.FileInfo) string {
-	t := f.Type
-	if t == "" {
-		t = "unknown type"
-	}
-	return humanSize(f.Size) + " · " + t
+	return fileKind(f.Type, f.Name) + " · " + humanSize(f.Size)
 }
 
-// humanSize formats a byte count for people: "512 B", "1.5 KB", "12 MB".
+// fileKinds names kinds of files for people, by media type: pairs of a
+// type and its name.
+var fileKinds = []string{
+	"image/png", "PNG image",
+	"image/jpeg", "JPEG image",
+	"image/gif", "GIF image",
+	"image/webp", "WebP image",
+	"image/avif", "AVIF image",
+	"image/bmp", "BMP image",
+	"image/svg+xml", "SVG image",
+	"image/x-icon", "Icon",
+	"image/vnd.microsoft.icon", "Icon",
+	"application/pdf", "PDF document",
+	"text/plain", "Text file",
+	"text/csv", "CSV table",
+	"text/markdown", "Markdown text",
+	"text/html", "Web page",
+	"application/json", "JSON data",
+	"application/zip", "ZIP archive",
+	"application/gzip", "Gzip archive",
+	"application/x-gzip", "Gzip archive",
+	"application/x-tar", "Tar archive",
+	"application/msword", "Word document",
+	"application/vnd.openxmlformats-officedocument.wordprocessingml.document", "Word document",
+	"application/vnd.ms-excel", "Excel spreadsheet",
+	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "Excel spreadsheet",
+	"application/vnd.oasis.opendocument.text", "OpenDocument text",
+	"audio/mpeg", "MP3 audio",
+	"video/mp4", "MP4 video",
+	// Any other of a family, by its first part.
+	"image", "Image",
+	"audio", "Audio",
+	"video", "Video",
+	"text", "Text file",
+}
+
+// fileKind names the kind of a file for people ("PNG image", "PDF
+// document") from its media type, or else its extension ("XYZ file").
+func fileKind(contentType, name string) string {
+	t, _, _ := mime.ParseMediaType(contentType)
+	family, _, _ := strings.Cut(t, "/")
+	for _, want := range []string{t, family} {
+		for i := 0; i+1 < len(fileKinds) && want != ""; i += 2 {
+			if fileKinds[i] == want {
+				return fileKinds[i+1]
+			}
+		}
+	}
+	if ext := strings.TrimPrefix(path.Ext(name), "."); ext != "" && len(ext) <= 5 {
+		return upperASCII(ext) + " file"
+	}
+	return "File"
+}
+
+// upperASCII is strings.ToUpper for ASCII letters, the others kept: the
+// Unicode tables of strings.ToUpper cost the browser build 2.7 kB for a
+// file's extension.
+func upperASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'a' <= c && c <= 'z' {
+			b[i] = c - ('a' - 'A')
+		}
+	}
+	return string(b)
+}
+
+// humanSize formats a byte count for people: "512 bytes", "1.5 KB",
+// "12 MB".
 func humanSize(n int64) string {
 	if n < 1024 {
-		return fmt.Sprintf("%d B", n)
+		if n == 1 {
+			return "1 byte"
+		}
+		return fmt.Sprintf("%d bytes", n)
 	}
 	v := float64(n)
 	for _, unit := range []string{"KB", "MB", "GB", "TB"} {
@@ -244,5 +350,5 @@ func humanSize(n int64) string {
 			return fmt.Sprintf("%.0f %s", v, unit)
 		}
 	}
-	return fmt.Sprintf("%d B", n)
+	return fmt.Sprintf("%d bytes", n)
 }

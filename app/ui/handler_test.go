@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -37,8 +38,17 @@ func TestNewHandler(t *testing.T) {
 	if NewHandler(HandlerOptions{Version: "v"}).WasmContentLength != "" {
 		t.Error("WasmContentLength set without a size")
 	}
-	if h.Domain != "" {
-		t.Errorf("Domain = %q without one", h.Domain)
+	if h.Domain != "" || h.Image != "" {
+		t.Errorf("Domain = %q, Image = %q: the handler writes og:url and og:image itself", h.Domain, h.Image)
+	}
+	// The service worker is ours, and keeps every page and the brand mark.
+	if h.ServiceWorkerTemplate != workerJS || !strings.Contains(workerJS, "{{.ResourcesToCache}}") {
+		t.Error("ServiceWorkerTemplate is not worker.js")
+	}
+	for _, want := range append([]string{"/web/icon.svg"}, pagePaths[1:]...) {
+		if !slices.Contains(h.CacheableResources, want) {
+			t.Errorf("CacheableResources %q lack %s", h.CacheableResources, want)
+		}
 	}
 	if len(h.RawHeaders) != 1 || h.RawHeaders[0] != `<meta name="tessera-registration" content="open">` {
 		t.Errorf("RawHeaders = %q", h.RawHeaders)
@@ -117,8 +127,64 @@ func TestHandlerServesManifestAndPages(t *testing.T) {
 	if _, body := get(t, h, PathSignIn); !strings.Contains(body, "<title>Sign in · Tessera</title>") {
 		t.Error("sign-in page title not set in the prerender")
 	}
-	if code, _ := get(t, h, "/no-such-page"); code != http.StatusNotFound {
-		t.Errorf("unknown page: %d, want 404", code)
+	// Any other path: the not-found page, with status 404 and a way home.
+	for _, path := range []string{"/no-such-page", "/files/x", "/favicon.ico"} {
+		code, body := get(t, h, path)
+		if code != http.StatusNotFound {
+			t.Errorf("GET %s: %d, want 404", path, code)
+		}
+		mustContain(t, body, `id="page-notfound"`, `<title>Page not found · Tessera</title>`, `>Page not found</h1>`, `href="/"`, `href="/web/app.css"`)
+	}
+}
+
+// TestHandlerFinishesPages: no cover over the page while the app loads
+// (a thin bar, no spinning logo, no "wasm loader icon"), and og:url and
+// og:image made from the public URL, or left out.
+func TestHandlerFinishesPages(t *testing.T) {
+	t.Parallel()
+	Register()
+	_, body := get(t, NewHandler(HandlerOptions{Version: "v1"}), PathSignIn)
+	mustContain(t, body, loaderHTML)
+	mustNotContain(t, body, "goapp-app-info", "goapp-spin", "wasm loader icon", "<aside", `property="og:url"`, `property="og:image"`, `https://"`)
+	for publicURL, want := range map[string][]string{
+		"https://auth.example.com":    {`<meta property="og:url" content="https://auth.example.com/signin">`, `<meta property="og:image" content="https://auth.example.com/web/icon-512.png">`},
+		"http://tessera.test:8080/a/": {`<meta property="og:url" content="http://tessera.test:8080/a/signin">`, `<meta property="og:image" content="http://tessera.test:8080/a/web/icon-512.png">`},
+		`https://x.test/"><script>q/`: {`content="https://x.test/&#34;&gt;&lt;script&gt;q/signin"`},
+	} {
+		_, body := get(t, NewHandler(HandlerOptions{Version: "v1", PublicURL: publicURL}), PathSignIn)
+		mustContain(t, body, want...)
+		if n := strings.Count(body, `property="og:url"`); n != 1 {
+			t.Errorf("%d og:url with %s", n, publicURL)
+		}
+	}
+}
+
+// TestServiceWorker: /app-worker.js is worker.js with the build's version
+// and the files to keep: every page, the app's files and icons, never the
+// API.
+func TestServiceWorker(t *testing.T) {
+	t.Parallel()
+	Register()
+	code, body := get(t, NewHandler(HandlerOptions{Version: "build-7"}), "/app-worker.js")
+	if code != http.StatusOK {
+		t.Fatalf("GET /app-worker.js: %d", code)
+	}
+	mustContain(t, body, `const cacheName = "app-" + "build-7";`, `url.pathname.startsWith("/api/")`)
+	_, list, _ := strings.Cut(body, "const resourcesToCache = ")
+	list, _, _ = strings.Cut(list, ";")
+	var cached []string
+	if err := json.Unmarshal([]byte(list), &cached); err != nil {
+		t.Fatalf("resourcesToCache %s: %v", list, err)
+	}
+	for _, want := range append([]string{"/app.js", "/app.css", "/wasm_exec.js", "/manifest.webmanifest", "/web/app.wasm", "/web/app.css", "/web/icon.svg", "/web/icon-192.png"}, pagePaths...) {
+		if !slices.Contains(cached, want) {
+			t.Errorf("the worker does not keep %s: %q", want, cached)
+		}
+	}
+	for _, c := range cached {
+		if strings.HasPrefix(c, "/api") || strings.Contains(c, "://") {
+			t.Errorf("the worker keeps %s", c)
+		}
 	}
 }
 
@@ -126,7 +192,7 @@ func TestPagesVersion(t *testing.T) {
 	t.Parallel()
 	open := pagesVersion(HandlerOptions{Version: "abc"})
 	closed := pagesVersion(HandlerOptions{Version: "abc", Settings: Settings{RegistrationClosed: true}})
-	domain := pagesVersion(HandlerOptions{Version: "abc", Domain: "auth.example.com"})
+	domain := pagesVersion(HandlerOptions{Version: "abc", PublicURL: "https://auth.example.com"})
 	if open != "abc" {
 		t.Errorf("version with default options = %q, want the build's", open)
 	}
@@ -148,19 +214,18 @@ func TestPagesVersion(t *testing.T) {
 func TestHandlerSettings(t *testing.T) {
 	t.Parallel()
 	Register()
-	open := NewHandler(HandlerOptions{Version: "v1", Domain: "auth.example.com"})
+	open := NewHandler(HandlerOptions{Version: "v1", PublicURL: "https://auth.example.com"})
 	closed := NewHandler(HandlerOptions{Version: "v1", Settings: Settings{RegistrationClosed: true}})
 	for range 3 { // interleaved, and in parallel with the other tests
 		_, signin := get(t, open, PathSignIn)
 		mustContain(t, signin,
 			`<meta name="tessera-registration" content="open">`,
-			`<a href="/register">Create account</a>`,
 			`<a href="/register">Create an account</a>`,
 		)
 		mustHaveElem(t, signin, "meta", `property="og:url"`, `content="https://auth.example.com/signin"`)
 		mustHaveElem(t, signin, "meta", `property="og:image"`, `content="https://auth.example.com/web/icon-512.png"`)
 		_, register := get(t, open, PathRegister)
-		mustContain(t, register, `id="auth-form"`, `<title>Create account · Tessera</title>`)
+		mustContain(t, register, `id="auth-form"`, `<title>Create account · Tessera</title>`, `<a href="/signin">Sign in</a>`)
 		mustNotContain(t, register, `registration-closed`)
 
 		for _, path := range []string{PathHome, PathSignIn, PathRegister} {
@@ -183,7 +248,7 @@ func TestHandlerSettings(t *testing.T) {
 			`>Sign in</a>`,
 		)
 		mustHaveElem(t, register, "p", `id="registration-closed"`)
-		mustHaveElem(t, register, "a", `class="button button-primary"`, `href="/signin"`)
+		mustHaveElem(t, register, "a", `href="/signin"`, `class="button button-primary"`)
 		mustNotContain(t, register, `<form`, `id="username"`, `id="password"`, `id="submit"`)
 	}
 }

@@ -52,3 +52,16 @@ func webLock(ctx context.Context, name string, fn func() time.Duration) error {
 func watchTokensRemoved(key, markKey string, fn func(signedOut bool)) (stop func()) {
 	return func() {}
 }
+
+func focusElement(id string) {}
+
+func restoreFocus(id string, start, end int) {}
+
+// typedInPage returns nothing: there is no prerendered page to read.
+func typedInPage() typedState { return typedState{} }
+
+func watchConnection(fn func(online bool)) {}
+
+func showModal(id string) {}
+
+func loadedThroughWorker() bool { return false }

@@ -231,7 +231,7 @@ func requestWebLock(ctx context.Context, locks js.Value, name string, fn func() 
 			defer func() {
 				close(ran)
 				if linger > 0 {
-					time.Sleep(linger)
+					<-time.After(linger) // (time.Sleep would link more runtime code)
 				}
 				resolve.Invoke()
 			}()
@@ -386,4 +386,81 @@ func tokensRemoved(e js.Value, key string) (removed bool) {
 		return false
 	}
 	return e.Get("storageArea").Equal(js.Global().Get("localStorage"))
+}
+
+// focusElement moves the focus to the element id, if there is one.
+func focusElement(id string) {
+	if e := js.Global().Get("document").Call("getElementById", id); e.Truthy() {
+		e.Call("focus")
+	}
+}
+
+// restoreFocus focuses the input id and selects start to end in it, where
+// the user was on the prerendered page.
+func restoreFocus(id string, start, end int) {
+	e := js.Global().Get("document").Call("getElementById", id)
+	if !e.Truthy() {
+		return
+	}
+	e.Call("focus")
+	defer func() { _ = recover() }() // inputs without a selection throw
+	e.Call("setSelectionRange", start, end)
+}
+
+// typedInPage reads what the user typed into the inputs of the
+// prerendered page (those with an id and a value), and where the focus
+// and the selection are, before the app replaces the page.
+func typedInPage() typedState {
+	t := typedState{values: map[string]string{}}
+	doc := js.Global().Get("document")
+	if doc.Type() != js.TypeObject {
+		return t
+	}
+	inputs := doc.Call("querySelectorAll", "input[id]")
+	for i := range inputs.Length() {
+		in := inputs.Index(i)
+		if v := in.Get("value").String(); v != "" && in.Get("type").String() != "hidden" {
+			t.values[in.Get("id").String()] = v
+		}
+	}
+	if a := doc.Get("activeElement"); a.Truthy() && a.Get("tagName").String() == "INPUT" && a.Get("id").String() != "" {
+		t.focus = a.Get("id").String()
+		if s := a.Get("selectionStart"); s.Type() == js.TypeNumber {
+			t.start, t.end = s.Int(), a.Get("selectionEnd").Int()
+		}
+	}
+	return t
+}
+
+// watchConnection calls fn, on a goroutine of its own, with false when the
+// browser goes offline and true when it is back online (the window's
+// offline and online events). It lasts as long as the page.
+func watchConnection(fn func(online bool)) {
+	win := js.Global()
+	if win.Get("addEventListener").Type() != js.TypeFunction {
+		return
+	}
+	for _, ev := range []string{"online", "offline"} {
+		online := ev == "online"
+		win.Call("addEventListener", ev, js.FuncOf(func(js.Value, []js.Value) any {
+			go fn(online)
+			return nil
+		}))
+	}
+}
+
+// showModal shows the <dialog> id as a modal dialog: the rest of the page
+// is inert until it closes, and Escape closes it.
+func showModal(id string) {
+	d := js.Global().Get("document").Call("getElementById", id)
+	if d.Truthy() && d.Get("showModal").Type() == js.TypeFunction && !d.Get("open").Bool() {
+		d.Call("showModal")
+	}
+}
+
+// loadedThroughWorker reports whether the page's own load went through a
+// service worker (its navigation timing's workerStart).
+func loadedThroughWorker() bool {
+	nav := js.Global().Get("performance").Call("getEntriesByType", "navigation")
+	return nav.Length() > 0 && nav.Index(0).Get("workerStart").Float() > 0
 }

@@ -273,7 +273,7 @@ func TestTokensRemoved(t *testing.T) {
 		{"removed", event(TokensKey, nil, local), true},
 		{"cleared", event(nil, nil, local), true},
 		{"saved", event(TokensKey, `{"access_token":"a"}`, local), false},
-		{"other key", event(RenewedAtKey, nil, local), false},
+		{"other key", event(SigningOutKey, nil, local), false},
 		{"sessionStorage", event(TokensKey, nil, session), false},
 	}
 	for _, tt := range tests {

@@ -6,157 +6,111 @@ import (
 	"tessera/shared"
 )
 
-// page wraps a page's content: the update banner, the top bar nav (the
-// signed-in navigation, or signedOutHeader) and the main region. The root
-// has id "page-<name>" for tests and styling.
-func page(name string, nav app.UI, content ...app.UI) app.HTMLDiv {
-	return app.Div().
-		ID("page-"+name).
-		Class("page").
-		Body(
-			&updateBanner{},
-			nav,
-			app.Main().
-				ID("main").
-				Class("content").
-				Body(content...),
-		)
-}
-
-// brand is the app's name and mark, linking to the start page.
-func brand() app.UI {
-	return app.A().
-		Class("brand").
-		Href(PathHome).
-		Body(
-			app.Img().
-				Class("brand-mark").
-				Src("/web/icon.svg").
-				Aria("hidden", "true"). // decorative: the name follows
-				Width(28).
-				Height(28),
-			app.Span().Text("Tessera"),
-		)
-}
-
-// signedOutHeader is the top bar of the pages shown when signed out, on
-// the page named current: Sign in, and Create account unless registration
-// is closed.
-func signedOutHeader(current string, s Settings) app.UI {
-	return app.Header().
-		Class("topbar").
-		Body(
-			brand(),
-			app.Nav().
-				Aria("label", "Account").
-				Body(
-					app.Ul().
-						Class("nav-links").
-						Body(
-							app.Li().Body(navLink(PathSignIn, "Sign in", current == "signin")),
-							app.If(!s.RegistrationClosed, func() app.UI {
-								return app.Li().Body(navLink(PathRegister, "Create account", current == "register"))
-							}),
-						),
-				),
-		)
-}
-
-// navLink is a link of a top bar; the current page's link carries
-// aria-current="page".
-func navLink(path, label string, current bool) app.UI {
-	a := app.A().Href(path).Text(label)
-	if current {
-		a = a.Aria("current", "page")
+// page is the whole page s shows, around its content: a skip link, the
+// top bar (brand, install button, navigation of the signed-in pages, and
+// the update and offline banners) and the main region, which holds a card
+// of class whose heading is h1 (#page-title). The root has id
+// "page-<name>" for tests and styling.
+func (s *pageState) page(class, h1 string, content ...app.UI) app.UI {
+	var nav, install, update, offline app.UI
+	if s.signedIn {
+		nav = s.navBar()
 	}
-	return a
-}
-
-// navBar is the top bar of the signed-in pages: Account, Files, Sessions
-// and a Sign out button (#signout). While it is shown it watches
-// localStorage: when another tab signs out (the tokens are removed), this
-// tab shows the sign-in page too.
-type navBar struct {
-	app.Compo
-
-	// Current is the name of the page showing the bar ("account", "files",
-	// "sessions"; another name highlights no link).
-	Current string
-
-	env        *Env
-	signingOut bool
-	ctx        app.Context // the bar's context, from OnMount
-	stopWatch  func()
-}
-
-func (n *navBar) OnMount(ctx app.Context) {
-	n.ctx = ctx
-	n.stopWatch = watchTokensRemoved(TokensKey, SigningOutKey, func(signedOut bool) {
-		ctx.Dispatch(func(ctx app.Context) { n.otherTabEnded(ctx, signedOut) })
-	})
-}
-
-func (n *navBar) OnDismount() {
-	if n.stopWatch != nil {
-		n.stopWatch()
-		n.stopWatch = nil
+	if s.installable {
+		install = button("install", "button button-small button-install", "Install Tessera", false).
+			OnClick(s.install)
 	}
+	if s.updateAvailable {
+		update = el("div", "id", "update-banner", "class", "banner", "role", "status").Body(
+			text("span", "", "A new version of Tessera is available."),
+			button("", "button button-small", "Reload", false).
+				OnClick(func(ctx app.Context, _ app.Event) { ctx.Reload() }),
+		)
+	}
+	if s.offline {
+		offline = el("div", "id", "offline-banner", "class", "banner banner-offline", "role", "status").Body(
+			text("span", "", msgOffline),
+			button("offline-retry", "button button-small", "Try again", false).
+				OnClick(func(app.Context, app.Event) { s.tryAgain() }),
+		)
+	}
+	return el("div", "id", "page-"+s.name, "class", "page").Body(
+		// Moves the focus to the main region's heading, as a link to
+		// #main does without the app.
+		link("#main", "Skip to content", "class", "skip-link").OnClick(skipToContent),
+		el("header", "class", "topbar").Body(
+			el("div", "class", "topbar-row").Body(
+				// The mark is the link's background (app.css): the name
+				// says it all.
+				link(PathHome, "Tessera", "class", "brand"),
+				nav,
+				install, // last: its coming does not move the others
+			),
+			// The banners' place is always there, so that one showing up
+			// does not replace the page after it (and lose its focus).
+			el("div", "class", "banners").Body(update, offline),
+		),
+		el("main", "id", "main", "class", "content", "tabindex", "-1").Body(
+			el("section", "class", "card "+class, "aria-labelledby", "page-title").Body(append([]app.UI{
+				el("h1", "id", "page-title", "tabindex", "-1").Text(h1),
+			}, content...)...),
+		),
+	)
+}
+
+// skipToContent is the skip link's click: the focus goes to the page's
+// heading, without a #main in the URL (go-app would push it).
+func skipToContent(ctx app.Context, e app.Event) {
+	e.PreventDefault()
+	e.Call("stopPropagation") // go-app's own handler of links would navigate
+	focusElement("page-title")
+}
+
+// navBar is the navigation of the signed-in pages: Account, Files,
+// Sessions (the page's own link with aria-current="page") and a Sign out
+// button (#signout).
+func (s *pageState) navBar() app.UI {
+	label := "Sign out"
+	if s.signingOut {
+		label = "Signing out…"
+	}
+	items := []app.UI{}
+	for _, l := range [...][3]string{{PathAccount, "Account", "account"}, {PathFiles, "Files", "files"}, {PathSessions, "Sessions", "sessions"}} {
+		current := ""
+		if s.name == l[2] {
+			current = "page"
+		}
+		items = append(items, el("li").Body(link(l[0], l[1], "aria-current", current)))
+	}
+	return el("nav", "aria-label", "Main").Body(
+		el("ul", "class", "nav-links").Body(append(items,
+			el("li").Body(button("signout", "button button-quiet", label, s.signingOut).OnClick(s.signOut)))...),
+	)
 }
 
 // otherTabEnded shows the sign-in page after another tab removed the
 // tokens, unless they are back already (a new sign-in there): "You signed
 // out in another tab" when that tab signed out, else the session ended
 // (revoked from elsewhere, or expired: that tab found out first).
-func (n *navBar) otherTabEnded(ctx app.Context, signedOut bool) {
-	if n.signingOut || n.env.client.SignedIn() {
+func (s *pageState) otherTabEnded(ctx app.Context, signedOut bool) {
+	if s.signingOut || s.env.client.SignedIn() {
 		return
 	}
 	msg := msgSessionEnded
 	if signedOut {
 		msg = msgOtherTabOut
 	}
-	n.env.endSession(ctx, msg)
-}
-
-func (n *navBar) Render() app.UI {
-	label := "Sign out"
-	if n.signingOut {
-		label = "Signing out…"
-	}
-	return app.Header().
-		Class("topbar").
-		Body(
-			brand(),
-			app.Nav().
-				Aria("label", "Main").
-				Body(
-					app.Ul().
-						Class("nav-links").
-						Body(
-							app.Li().Body(navLink(PathAccount, "Account", n.Current == "account")),
-							app.Li().Body(navLink(PathFiles, "Files", n.Current == "files")),
-							app.Li().Body(navLink(PathSessions, "Sessions", n.Current == "sessions")),
-							app.Li().Body(
-								disable(app.Button().
-									ID("signout").
-									Type("button").
-									Class("button button-quiet").
-									Text(label).
-									OnClick(n.signOut), n.signingOut),
-							),
-						),
-				),
-		)
+	s.env.endSession(ctx, msg)
 }
 
 // signOut revokes both tokens on the server (the client clears the store
 // whatever happens) and shows the sign-in page.
-func (n *navBar) signOut(app.Context, app.Event) {
-	if n.signingOut {
+func (s *pageState) signOut(app.Context, app.Event) {
+	if s.signingOut {
 		return
 	}
-	n.signingOut = true
-	ctx, env := n.ctx, n.env
+	s.signingOut = true
+	ctx, env := s.ctx, s.env
 	ctx.Async(func() {
 		// The mark tells the other tabs, which see the tokens go, that
 		// this is a sign-out.
@@ -164,87 +118,46 @@ func (n *navBar) signOut(app.Context, app.Event) {
 		defer env.tokens.SetSigningOut(false)
 		err := env.client.Logout(ctx)
 		env.tokens.Clear() // Logout clears it too; make sure even if it panicked half-way
-		ctx.Dispatch(func(ctx app.Context) {
-			n.signingOut = false
+		s.dispatch(func(ctx app.Context) {
+			s.signingOut = false
 			msg := msgSignedOut
 			if err != nil && !shared.SessionOver(err) {
 				msg = msgSignedOutLocal
 			}
-			env.flash.setNotice(msg)
+			env.flash.setNotice(msg, noticeSuccess)
 			redirect(ctx, PathSignIn)
 		})
 	})
 }
 
-// updateBanner shows "A new version is available — Reload" (#update-banner)
-// once go-app's service worker has installed a newer version of the app.
-type updateBanner struct {
-	app.Compo
-
-	available bool
+// install shows the browser's prompt to install the app (its
+// beforeinstallprompt event, which go-app keeps for later).
+func (s *pageState) install(ctx app.Context, _ app.Event) {
+	ctx.ShowAppInstallPrompt()
+	s.installable = false
 }
 
-func (b *updateBanner) OnMount(ctx app.Context) {
-	b.available = ctx.AppUpdateAvailable()
-}
+// Kinds of notice.
+const (
+	noticeInfo    = "notice"  // something to know: "Please sign in to continue."
+	noticeSuccess = "success" // something done: "Password changed."
+)
 
-func (b *updateBanner) OnAppUpdate(ctx app.Context) {
-	b.available = ctx.AppUpdateAvailable()
-}
-
-func (b *updateBanner) Render() app.UI {
-	return app.Div().
-		Class("update-slot").
-		Body(
-			app.If(b.available, func() app.UI {
-				return app.Div().
-					ID("update-banner").
-					Class("banner").
-					Role("status").
-					Body(
-						app.Span().Text("A new version is available."),
-						app.Button().
-							Type("button").
-							Class("button button-small").
-							Text("Reload").
-							OnClick(b.reload),
-					)
-			}),
-		)
-}
-
-func (b *updateBanner) reload(ctx app.Context, e app.Event) {
-	ctx.Reload()
-}
-
-// disable sets the disabled attribute of b when off. go-app writes
-// Disabled(false) as disabled="false" in prerendered HTML, which disables
-// the button there, so the attribute is only set when it is true.
-func disable(b app.HTMLButton, off bool) app.HTMLButton {
-	if off {
-		return b.Disabled(true)
+// messages is the block of the page's notice and error (#notice, #error).
+// It is always rendered, empty or not, so that showing a message does not
+// shift (and so replace) the elements after it, such as a form with the
+// focus.
+func (s *pageState) messages() app.UI {
+	var notice, failure app.UI
+	if s.notice != "" {
+		kind := s.noticeKind
+		if kind == "" {
+			kind = noticeInfo
+		}
+		notice = el("p", "id", "notice", "class", "message message-"+kind, "role", "status").Text(s.notice)
 	}
-	return b
-}
-
-// noticeView is the page's information message (#notice), if any.
-func noticeView(msg string) app.UI {
-	return app.If(msg != "", func() app.UI {
-		return app.P().
-			ID("notice").
-			Class("message message-notice").
-			Role("status").
-			Text(msg)
-	})
-}
-
-// errorView is the page's error message (#error), if any.
-func errorView(msg string) app.UI {
-	return app.If(msg != "", func() app.UI {
-		return app.P().
-			ID("error").
-			Class("message message-error").
-			Role("alert").
-			Text(msg)
-	})
+	if s.errMsg != "" {
+		failure = el("p", "id", "error", "class", "message message-error", "role", "alert").Text(s.errMsg)
+	}
+	return el("div", "class", "messages").Body(notice, failure)
 }

@@ -10,6 +10,9 @@
 package ui
 
 import (
+	"sync"
+	"sync/atomic"
+
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
@@ -39,11 +42,69 @@ func Register() {
 // NewEnv(), before app.RunWhenOnBrowser. Calling it again replaces the
 // routes.
 func RegisterEnv(env *Env) {
-	app.Route(PathHome, func() app.Composer { return &homePage{env: env, settings: env.pageSettings()} })
-	app.Route(PathSignIn, func() app.Composer { return &authPage{pageState: newPageState(env), Mode: modeSignIn} })
-	app.Route(PathRegister, func() app.Composer { return &authPage{pageState: newPageState(env), Mode: modeRegister} })
-	app.Route(PathAccount, func() app.Composer { return &accountPage{pageState: newPageState(env)} })
-	app.Route(PathFiles, func() app.Composer { return &filesPage{pageState: newPageState(env)} })
-	app.Route(PathSessions, func() app.Composer { return &sessionsPage{pageState: newPageState(env)} })
-	app.Route(PathPassword, func() app.Composer { return &passwordPage{pageState: newPageState(env)} })
+	for _, path := range pagePaths {
+		app.Route(path, func() app.Composer { return newPage(env, path) })
+	}
+	// Every other path: go-app tries the routes above first. The route
+	// is added once (go-app keeps a list of them), with the Env of the
+	// latest call.
+	notFoundEnv.Store(env)
+	notFoundOnce.Do(func() {
+		app.RouteWithRegexp("^/", func() app.Composer { return newPage(notFoundEnv.Load(), "") })
+	})
+}
+
+// newPage returns the page at path, using env; an unknown path gets the
+// not-found page.
+func newPage(env *Env, path string) *appPage {
+	p := &appPage{}
+	s := func(v pageView, s *pageState, name string, signedIn bool) *appPage {
+		*s = newPageState(env, name, signedIn)
+		p.view, p.s = v, s
+		return p
+	}
+	switch path {
+	case PathHome:
+		v := &homePage{}
+		return s(v, &v.pageState, "home", false)
+	case PathSignIn, PathRegister:
+		v := &authPage{Mode: modeSignIn}
+		name := "signin"
+		if path == PathRegister {
+			v.Mode, name = modeRegister, "register"
+		}
+		return s(v, &v.pageState, name, false)
+	case PathAccount:
+		v := &accountPage{}
+		return s(v, &v.pageState, "account", true)
+	case PathFiles:
+		v := &filesPage{}
+		return s(v, &v.pageState, "files", true)
+	case PathSessions:
+		v := &sessionsPage{}
+		return s(v, &v.pageState, "sessions", true)
+	case PathPassword:
+		v := &passwordPage{}
+		return s(v, &v.pageState, "password", true)
+	}
+	v := &notFoundPage{}
+	return s(v, &v.pageState, "notfound", false)
+}
+
+var (
+	notFoundOnce sync.Once
+	notFoundEnv  atomic.Pointer[Env]
+)
+
+// pagePaths are the paths of the app's pages (not the not-found page).
+var pagePaths = []string{PathHome, PathSignIn, PathRegister, PathAccount, PathFiles, PathSessions, PathPassword}
+
+// isPage reports whether path is one of the app's pages.
+func isPage(path string) bool {
+	for _, p := range pagePaths {
+		if p == path {
+			return true
+		}
+	}
+	return false
 }

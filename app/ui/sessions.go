@@ -1,14 +1,10 @@
 package ui
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"net/http"
-	"regexp"
-	"sort"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
@@ -26,7 +22,6 @@ const (
 // browsers signed in) and ends them: one at a time (#end-<id>), or all but
 // this one (#signout-others).
 type sessionsPage struct {
-	app.Compo
 	pageState
 
 	loaded       bool
@@ -35,35 +30,50 @@ type sessionsPage struct {
 	endingOthers bool
 }
 
-func (c *sessionsPage) OnNav(ctx app.Context) {
-	ctx.Page().SetTitle("Sessions · Tessera")
-}
+func (c *sessionsPage) title() string { return "Sessions · Tessera" }
 
-func (c *sessionsPage) OnMount(ctx app.Context) {
-	if c.mountSignedIn(ctx, PathSessions) {
+func (c *sessionsPage) mount(ctx app.Context) {
+	c.retry = c.load
+	if c.mountSignedIn(ctx, PathSessions, "") {
 		c.load()
 	}
 }
 
-// load fetches the list.
+// load fetches the list. (Not inlined: each caller would get a copy
+// of its functions.)
+//
+//go:noinline
 func (c *sessionsPage) load() {
-	loadPage(&c.pageState, c.env.client.Sessions, func(list shared.SessionList) {
-		c.loaded = true
-		c.sessions = sortSessions(list.Sessions)
+	c.pageState.load(func(ctx context.Context) (func(), error) {
+		list, err := c.env.client.Sessions(ctx)
+		return func() {
+			c.loaded = true
+			c.sessions = sortSessions(list.Sessions)
+		}, err
 	})
 }
 
 // sortSessions puts the current session first, then the others from the
 // most recently used.
 func sortSessions(list []shared.SessionInfo) []shared.SessionInfo {
+	// An insertion sort, stable: the list is short, and slices'
+	// SortStableFunc would add 9 kB of code to the browser build.
 	out := append([]shared.SessionInfo(nil), list...)
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Current != out[j].Current {
-			return out[i].Current
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && sessionBefore(&out[j], &out[j-1]); j-- {
+			out[j], out[j-1] = out[j-1], out[j]
 		}
-		return out[i].RenewedAt.After(out[j].RenewedAt)
-	})
+	}
 	return out
+}
+
+// sessionBefore reports whether a is listed before b: the current session
+// first, then the most recently used.
+func sessionBefore(a, b *shared.SessionInfo) bool {
+	if a.Current != b.Current {
+		return a.Current
+	}
+	return a.RenewedAt.After(b.RenewedAt)
 }
 
 // others counts the sessions listed that are not this one.
@@ -91,14 +101,14 @@ func (c *sessionsPage) endOne(id string) {
 	ctx, client := c.ctx, c.env.client
 	ctx.Async(func() {
 		err := client.EndSession(ctx, id)
-		ctx.Dispatch(func(ctx app.Context) {
+		c.dispatch(func(ctx app.Context) {
 			delete(c.ending, id)
-			var e *shared.Error
+			e := shared.AsError(err)
 			switch {
 			case err == nil:
-				c.notice = msgSessionEndedOne
-			case errors.As(err, &e) && e.Status == http.StatusNotFound && e.Code == shared.CodeNotFound:
-				c.notice = msgSessionGone
+				c.notice, c.noticeKind = msgSessionEndedOne, noticeSuccess
+			case e != nil && e.Status == http.StatusNotFound && e.Code == shared.CodeNotFound:
+				c.notice, c.noticeKind = msgSessionGone, noticeInfo
 			default:
 				c.fail(ctx, err)
 				return
@@ -132,13 +142,13 @@ func (c *sessionsPage) endOthers(app.Context, app.Event) {
 	ctx, client := c.ctx, c.env.client
 	ctx.Async(func() {
 		err := client.LogoutOthers(ctx)
-		ctx.Dispatch(func(ctx app.Context) {
+		c.dispatch(func(ctx app.Context) {
 			c.endingOthers = false
 			if err != nil {
 				c.fail(ctx, err)
 				return
 			}
-			c.notice = signedOutOthersMessage(n)
+			c.notice, c.noticeKind = signedOutOthersMessage(n), noticeSuccess
 			var kept []shared.SessionInfo
 			for _, s := range c.sessions {
 				if s.Current {
@@ -163,187 +173,72 @@ func signedOutOthersMessage(n int) string {
 	return fmt.Sprintf("Signed out of %d other sessions.", n)
 }
 
-func (c *sessionsPage) Render() app.UI {
+func (c *sessionsPage) render() app.UI {
 	others := c.others()
 	othersLabel := "Sign out everywhere else"
 	if c.endingOthers {
 		othersLabel = "Signing out…"
 	}
-	return page("sessions", c.navBar("sessions"),
-		app.Section().
-			Class("card").
-			Aria("labelledby", "page-title").
-			Body(
-				app.H1().ID("page-title").Text("Sessions"),
-				app.P().Class("lead").Text("The devices and browsers signed in to your account. End any session you do not recognise."),
-				c.messages(),
-				c.retryButton(c.load),
-				app.If(!c.loaded && c.loading, func() app.UI {
-					return app.P().Class("loading").Role("status").Text("Loading your sessions…")
-				}),
-				app.If(c.loaded, func() app.UI {
-					return app.Ul().
-						ID("sessions-list").
-						Class("sessions").
-						Body(
-							app.Range(c.sessions).Slice(func(i int) app.UI {
-								return c.renderSession(c.sessions[i])
-							}),
-						)
-				}),
-				app.If(c.loaded, func() app.UI {
-					hint := "This signs out every other device and browser; this one stays signed in."
-					if others == 0 {
-						hint = "No other device or browser is signed in."
-					}
-					return app.Div().Class("sessions-footer").Body(
-						disable(app.Button().
-							ID("signout-others").
-							Type("button").
-							Class("button").
-							Aria("busy", boolString(c.endingOthers)).
-							Aria("describedby", "signout-others-hint").
-							Text(othersLabel).
-							OnClick(c.endOthers), c.endingOthers || others == 0),
-						app.Small().ID("signout-others-hint").Class("hint").Text(hint),
-					)
-				}),
-			),
+	var list, footer app.UI
+	switch {
+	case c.loaded:
+		items := make([]app.UI, len(c.sessions))
+		for i, s := range c.sessions {
+			items[i] = c.renderSession(s)
+		}
+		list = el("ul", "id", "sessions-list", "class", "sessions").Body(items...)
+		hint := "This signs out every other device and browser; this one stays signed in."
+		if others == 0 {
+			hint = "No other device or browser is signed in."
+		}
+		footer = el("div", "class", "sessions-footer").Body(
+			button("signout-others", "button", othersLabel, c.endingOthers || others == 0,
+				"aria-busy", boolString(c.endingOthers), "aria-describedby", "signout-others-hint").
+				OnClick(c.endOthers),
+			el("p", "id", "signout-others-hint", "class", "hint").Text(hint),
+		)
+	case c.loading:
+		list = el("p", "class", "loading", "role", "status").Text("Loading your sessions…")
+	}
+	return c.page("", "Sessions",
+		text("p", "lead", "The devices and browsers signed in to your account. End any session you do not recognise."),
+		c.messages(),
+		c.retryButton(),
+		c.offlineNote(c.loaded),
+		list,
+		footer,
 	)
 }
 
 func (c *sessionsPage) renderSession(s shared.SessionInfo) app.UI {
-	device := deviceName(s.UserAgent)
-	head := app.Div().Class("session-head").Body(
-		app.Span().Class("session-device").Title(s.UserAgent).Text(device),
-		app.If(s.Current, func() app.UI {
-			return app.Span().Class("badge").Text("This device")
-		}),
-	)
-	times := app.Div().Class("session-times").Body(
-		app.Span().Body(app.Text("Signed in "), timeView(s.CreatedAt)),
-		app.Span().Body(app.Text("Last renewed "), timeView(s.RenewedAt)),
-	)
-	class := "session"
+	device := shared.DeviceName(s.UserAgent)
+	class, badge := "session", app.UI(nil)
 	if s.Current {
-		class += " session-current"
+		class, badge = "session session-current", text("span", "badge", "This device")
 	}
-	item := app.Li().
-		Class(class).
-		DataSet("session-id", s.ID)
-	if s.Current {
-		return item.Body(
-			app.Div().Class("session-info").Body(head, times),
-		)
+	var end app.UI
+	if !s.Current {
+		id := s.ID
+		busy := c.ending[id]
+		label := "End session"
+		if busy {
+			label = "Ending…"
+		}
+		end = button("end-"+id, "button button-small", label, busy,
+			"data-session-id", id, "aria-label", label+": "+device, "aria-busy", boolString(busy)).
+			OnClick(func(app.Context, app.Event) { c.endOne(id) }, app.EventScope(id))
 	}
-	id := s.ID
-	busy := c.ending[id]
-	label := "End session"
-	if busy {
-		label = "Ending…"
-	}
-	return item.Body(
-		app.Div().Class("session-info").Body(head, times),
-		app.Div().Class("session-actions").Body(
-			disable(app.Button().
-				ID("end-"+id).
-				Type("button").
-				Class("button button-small").
-				DataSet("session-id", id).
-				Aria("label", label+": "+device).
-				Aria("busy", boolString(busy)).
-				Text(label).
-				OnClick(func(app.Context, app.Event) { c.endOne(id) }, app.EventScope(id)),
-				busy),
-		),
+	return el("li", "class", class, "data-session-id", s.ID).Body(
+		el("p", "class", "session-device", "title", s.UserAgent).Body(app.Text(device), badge),
+		text("p", "session-times", "Signed in "+when(s.CreatedAt)+" · last active "+when(s.RenewedAt)),
+		end,
 	)
 }
 
-// timeView is t in local time, "2 Jan 2006, 15:04", in a <time> element.
-func timeView(t time.Time) app.UI {
+// when is t in local time, as the pages write a moment.
+func when(t time.Time) string {
 	if t.IsZero() {
-		return app.Text("unknown")
+		return "at an unknown time"
 	}
-	t = t.Local()
-	return app.Time().
-		DateTime("%s", t.Format(time.RFC3339)).
-		Title(t.Format("Monday 2 January 2006, 15:04:05 MST")).
-		Text(t.Format("2 Jan 2006, 15:04"))
-}
-
-// maxUserAgent is how much of a user agent deviceName shows when it does
-// not recognise it.
-const maxUserAgent = 60
-
-var (
-	reEdge    = regexp.MustCompile(`\bEdg(e|A|iOS)?/`)
-	reOpera   = regexp.MustCompile(`\b(OPR|Opera)/`)
-	reFirefox = regexp.MustCompile(`\b(Firefox|FxiOS)/`)
-	reChrome  = regexp.MustCompile(`\b(HeadlessChrome|Chrome|Chromium|CriOS)/`)
-	reSafari  = regexp.MustCompile(`\bVersion/[\d.]+.*\bSafari/`)
-	reGo      = regexp.MustCompile(`^Go-http-client/`)
-	reCurl    = regexp.MustCompile(`^curl/`)
-)
-
-// deviceName turns a User-Agent header into "<browser> on <system>", such
-// as "Chrome on Linux", when it recognises both; otherwise it returns the
-// user agent, shortened.
-func deviceName(ua string) string {
-	ua = strings.TrimSpace(ua)
-	switch {
-	case ua == "":
-		return "Unknown device"
-	case reGo.MatchString(ua):
-		return "Go program"
-	case reCurl.MatchString(ua):
-		return "curl"
-	}
-	var browser string
-	switch {
-	case reEdge.MatchString(ua):
-		browser = "Edge"
-	case reOpera.MatchString(ua):
-		browser = "Opera"
-	case reFirefox.MatchString(ua):
-		browser = "Firefox"
-	case strings.Contains(ua, "HeadlessChrome/"):
-		browser = "Headless Chrome"
-	case reChrome.MatchString(ua):
-		browser = "Chrome"
-	case reSafari.MatchString(ua):
-		browser = "Safari"
-	}
-	var system string
-	switch {
-	case strings.Contains(ua, "iPhone"):
-		system = "iPhone"
-	case strings.Contains(ua, "iPad"):
-		system = "iPad"
-	case strings.Contains(ua, "Android"):
-		system = "Android"
-	case strings.Contains(ua, "CrOS"):
-		system = "ChromeOS"
-	case strings.Contains(ua, "Windows"):
-		system = "Windows"
-	case strings.Contains(ua, "Mac OS X"), strings.Contains(ua, "Macintosh"):
-		system = "macOS"
-	case strings.Contains(ua, "Linux"), strings.Contains(ua, "X11"):
-		system = "Linux"
-	}
-	switch {
-	case browser != "" && system != "":
-		return browser + " on " + system
-	case browser != "":
-		return browser
-	}
-	return truncate(ua, maxUserAgent)
-}
-
-// truncate shortens s to at most n characters, ending with "…" when cut.
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return strings.TrimSpace(string(r[:n-1])) + "…"
+	return t.Local().Format(dateTime)
 }

@@ -26,19 +26,19 @@ const (
 func TestSessionsPageRendersSessions(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2025, 6, 7, 8, 9, 0, 0, time.UTC)
-	c := &sessionsPage{loaded: true, sessions: sortSessions([]shared.SessionInfo{
-		sessionInfo("s-old", uaFirefoxWin, false, now.Add(-48*time.Hour)),
-		sessionInfo("s-me", uaChromeLinux, true, now.Add(-time.Hour)),
-		sessionInfo("s-phone", uaSafariIPhone, false, now),
-	})}
-	html := load(t, c)
+	html := load(t, PathSessions, func(c *sessionsPage) {
+		c.loaded, c.sessions = true, sortSessions([]shared.SessionInfo{
+			sessionInfo("s-old", uaFirefoxWin, false, now.Add(-48*time.Hour)),
+			sessionInfo("s-me", uaChromeLinux, true, now.Add(-time.Hour)),
+			sessionInfo("s-phone", uaSafariIPhone, false, now),
+		})
+	})
 	mustContain(t, html,
 		`id="page-sessions"`,
-		`<h1 id="page-title">Sessions</h1>`,
+		`>Sessions</h1>`,
 		`Chrome on Linux`, `Firefox on Windows`, `Safari on iPhone`,
 		`>This device</span>`,
-		`datetime="`+now.Local().Format(time.RFC3339)+`"`,
-		`>`+now.Local().Format("2 Jan 2006, 15:04")+`</time>`,
+		`Signed in `+now.Add(-time.Hour).Local().Format(dateTime)+` · last active `+now.Local().Format(dateTime),
 	)
 	mustHaveElem(t, html, "ul", `id="sessions-list"`)
 	mustHaveElem(t, html, "a", `href="/sessions"`, `aria-current="page"`)
@@ -62,7 +62,9 @@ func TestSessionsPageRendersSessions(t *testing.T) {
 	}
 
 	// Alone: nothing else to sign out of.
-	html = load(t, &sessionsPage{loaded: true, sessions: []shared.SessionInfo{sessionInfo("s-me", uaChromeLinux, true, now)}})
+	html = load(t, PathSessions, func(c *sessionsPage) {
+		c.loaded, c.sessions = true, []shared.SessionInfo{sessionInfo("s-me", uaChromeLinux, true, now)}
+	})
 	mustHaveElem(t, html, "button", `id="signout-others"`, "disabled")
 	mustContain(t, html, `No other device or browser is signed in.`)
 	mustNotContain(t, html, `End session`)
@@ -78,11 +80,8 @@ func TestSessionsPageEndsSessions(t *testing.T) {
 		sessionInfo("s-4", "", false, now),
 	}}
 	env := fakeEnv(t, f, "access")
-	c := &sessionsPage{pageState: pageState{env: env}}
-	e, m := mountPage(t, c, func(ctx app.Context) {
-		c.mount(ctx)
-		c.load()
-	})
+	e, m, c := mountView[*sessionsPage](t, env, PathSessions)
+	e.ConsumeAll()
 	if len(c.sessions) != 4 || c.errMsg != "" {
 		t.Fatalf("after loading: %d sessions, error %q", len(c.sessions), c.errMsg)
 	}
@@ -90,7 +89,7 @@ func TestSessionsPageEndsSessions(t *testing.T) {
 	// End one.
 	c.endOne("s-2")
 	e.ConsumeAll()
-	if c.notice != msgSessionEndedOne || c.errMsg != "" {
+	if c.notice != msgSessionEndedOne || c.noticeKind != noticeSuccess || c.errMsg != "" {
 		t.Errorf("after ending s-2: notice %q, error %q", c.notice, c.errMsg)
 	}
 	if len(c.sessions) != 3 {
@@ -131,59 +130,69 @@ func TestPasswordPageShowsErrorsAndSuccess(t *testing.T) {
 	t.Parallel()
 	f := &fakeAPI{password: "old-secret"}
 	env := fakeEnv(t, f, "access")
-	c := &passwordPage{pageState: pageState{env: env}}
-	e, m := mountPage(t, c, func(ctx app.Context) {
-		c.mount(ctx)
-		c.ready = true
-	})
+	e, m, c := mountView[*passwordPage](t, env, PathPassword)
+	e.ConsumeAll()
+	if c.username != "alice" {
+		t.Errorf("username for password managers = %q", c.username)
+	}
 	html := app.HTMLString(m)
 	mustContain(t, html,
 		`id="page-password"`,
 		`<label for="current-password">Current password</label>`,
 		`<label for="new-password">New password</label>`,
-		`autocomplete="current-password"`, `autocomplete="new-password"`,
 	)
+	mustHaveElem(t, html, "input", `id="current-password"`, `autocomplete="current-password"`, `autofocus`)
+	mustHaveElem(t, html, "input", `id="new-password"`, `autocomplete="new-password"`, `aria-describedby="new-password-hint"`)
+	mustHaveElem(t, html, "input", `autocomplete="username"`, `value="alice"`, `hidden`)
 	mustHaveElem(t, html, "form", `id="password-form"`, `method="post"`, `novalidate`)
 	mustHaveElem(t, html, "button", `id="change-password"`, `type="submit"`)
+	mustHaveElem(t, html, "button", `id="current-password-toggle"`, `aria-controls="current-password"`, `aria-label="Show current password"`)
+	mustHaveElem(t, html, "button", `id="new-password-toggle"`, `aria-controls="new-password"`, `aria-label="Show new password"`)
 	mustNotContain(t, html, `disabled="false"`)
+	calls := len(f.callList())
 
 	submit := func(current, next string) {
 		c.current, c.next = current, next
 		c.onSubmit(app.Context{}, app.Event{Value: app.Null()})
+		c.ctx.Update() // as after an event
 		e.ConsumeAll()
 	}
 
-	// Checked before sending, like the server.
-	for _, tt := range []struct{ current, next, want string }{
-		{"", "new-secret", msgPasswordsMissing},
-		{"old-secret", "", msgPasswordsMissing},
-		{"old-secret", "1234", shared.MsgPasswordTooShort},
-		{"old-secret", strings.Repeat("é", 37), shared.MsgPasswordTooLong},
+	// Checked before sending, like the server; each under its field.
+	for _, tt := range []struct{ current, next, currentErr, nextErr string }{
+		{"", "new-secret", "Enter your current password.", ""},
+		{"old-secret", "", "", "Choose a password."},
+		{"", "", "Enter your current password.", "Choose a password."},
+		{"old-secret", "1234", "", "Your password needs at least 5 characters."},
+		{"old-secret", strings.Repeat("é", 37), "", "That password is too long: at most 72 bytes (accented letters and emoji count for 2 to 4)."},
 	} {
 		submit(tt.current, tt.next)
-		if c.errMsg != tt.want {
-			t.Errorf("(%q, %q): error %q, want %q", tt.current, tt.next, c.errMsg, tt.want)
+		if c.errs["current-password"] != tt.currentErr || c.errs["new-password"] != tt.nextErr {
+			t.Errorf("(%q, %q): errors %q", tt.current, tt.next, c.errs)
 		}
 	}
-	if calls := f.callList(); len(calls) != 0 {
-		t.Fatalf("invalid forms were sent: %v", calls)
+	if got := f.callList()[calls:]; len(got) != 0 {
+		t.Fatalf("invalid forms were sent: %v", got)
 	}
 
-	// A wrong current password is a 401 that must not end the session.
+	// A wrong current password is a 401 that must not end the session:
+	// it shows under its field.
 	submit("wrong", "new-secret")
-	if c.errMsg != "Incorrect password" {
-		t.Errorf("wrong password: error %q, want the server's Incorrect password", c.errMsg)
+	if c.errs["current-password"] != "That is not your current password." || c.errMsg != "" {
+		t.Errorf("wrong password: errors %q, error %q", c.errs, c.errMsg)
 	}
 	if !env.client.SignedIn() {
 		t.Fatal("a wrong current password signed the user out")
 	}
 	html = app.HTMLString(m)
-	mustHaveElem(t, html, "p", `id="error"`, `role="alert"`)
-	mustContain(t, html, `aria-invalid`, `aria-describedby="error"`)
+	mustHaveElem(t, html, "input", `id="current-password"`, `aria-invalid`, `aria-describedby="current-password-error"`)
+	if hasElem(html, "input", `id="new-password"`, `aria-invalid`) {
+		t.Error("the new password is marked invalid")
+	}
 
 	submit("old-secret", "new-secret")
-	if c.errMsg != "" || c.notice != msgPasswordChanged {
-		t.Errorf("success: error %q, notice %q", c.errMsg, c.notice)
+	if c.errMsg != "" || c.notice != msgPasswordChanged || c.noticeKind != noticeSuccess || len(c.errs.first("current-password", "new-password")) != 0 {
+		t.Errorf("success: error %q, notice %q (%s), errors %q", c.errMsg, c.notice, c.noticeKind, c.errs)
 	}
 	if c.current != "" || c.next != "" {
 		t.Error("the fields were not cleared after the change")
@@ -192,33 +201,39 @@ func TestPasswordPageShowsErrorsAndSuccess(t *testing.T) {
 		t.Errorf("the server has the password %q", f.password)
 	}
 	html = app.HTMLString(m)
-	mustHaveElem(t, html, "p", `id="notice"`, `role="status"`)
+	mustHaveElem(t, html, "p", `id="notice"`, `role="status"`, `class="message message-success"`)
 	mustContain(t, html, `>Password changed. Your other sessions were signed out.</p>`)
 }
 
-func TestDeviceName(t *testing.T) {
+func TestSignedOutOthersMessage(t *testing.T) {
 	t.Parallel()
-	for ua, want := range map[string]string{
-		uaChromeLinux:  "Chrome on Linux",
-		uaFirefoxWin:   "Firefox on Windows",
-		uaSafariIPhone: "Safari on iPhone",
-		"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/141.0.0.0 Safari/537.36":                 "Headless Chrome on Linux",
-		"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0": "Edge on Windows",
-		"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15":            "Safari on macOS",
-		"Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36":         "Chrome on Android",
-		"Go-http-client/1.1":     "Go program",
-		"curl/8.5.0":             "curl",
-		"":                       "Unknown device",
-		"SomeBot/1.0":            "SomeBot/1.0",
-		strings.Repeat("x", 100): strings.Repeat("x", 59) + "…",
-	} {
-		if got := deviceName(ua); got != want {
-			t.Errorf("deviceName(%q) = %q, want %q", ua, got, want)
-		}
-	}
 	for n, want := range map[int]string{0: msgNoOthersEnded, 1: "Signed out of 1 other session.", 3: "Signed out of 3 other sessions."} {
 		if got := signedOutOthersMessage(n); got != want {
 			t.Errorf("signedOutOthersMessage(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// TestSortSessions: the current session first, then the most recently
+// renewed; sessions renewed at the same time keep the server's order.
+func TestSortSessions(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2025, 6, 7, 8, 9, 0, 0, time.UTC)
+	in := []shared.SessionInfo{
+		sessionInfo("a", uaFirefoxWin, false, now.Add(-time.Hour)),
+		sessionInfo("b", uaFirefoxWin, false, now),
+		sessionInfo("c", uaFirefoxWin, false, now.Add(-time.Hour)),
+		sessionInfo("me", uaChromeLinux, true, now.Add(-48*time.Hour)),
+		sessionInfo("d", uaFirefoxWin, false, now),
+	}
+	var got []string
+	for _, s := range sortSessions(in) {
+		got = append(got, s.ID)
+	}
+	if want := "me b d a c"; strings.Join(got, " ") != want {
+		t.Errorf("order %q, want %q", strings.Join(got, " "), want)
+	}
+	if in[0].ID != "a" || in[3].ID != "me" {
+		t.Error("sortSessions changed its argument")
 	}
 }

@@ -12,7 +12,6 @@ import (
 // Keys of the app's entries in the browser's localStorage.
 const (
 	TokensKey     = "tessera.tokens"      // JSON shared.TokenPair
-	RenewedAtKey  = "tessera.renewed_at"  // RFC 3339 time of the last silent refresh
 	SigningOutKey = "tessera.signing_out" // RFC 3339 time a sign-out began, while it runs
 )
 
@@ -34,19 +33,17 @@ var errNoStorage = errors.New("web storage is not available")
 
 // LocalTokenStore is a shared.TokenStore kept in the browser's localStorage
 // as JSON under one key, so a session survives reloads and is shared by the
-// app's tabs (every Load reads localStorage again). It also keeps the time
-// of the last silent refresh for the account page.
+// app's tabs (every Load reads localStorage again).
 //
 // When localStorage cannot be used (disabled by the user, or not in a
 // browser) the store falls back to memory: the session then lasts as long
 // as the page. It is safe for concurrent use.
 type LocalTokenStore struct {
-	mu       sync.Mutex
-	key      string
-	area     storageArea
-	memOnly  bool
-	mem      shared.TokenPair
-	memRenew time.Time
+	mu      sync.Mutex
+	key     string
+	area    storageArea
+	memOnly bool
+	mem     shared.TokenPair
 }
 
 var _ shared.TokenStore = (*LocalTokenStore)(nil)
@@ -101,60 +98,15 @@ func (s *LocalTokenStore) Save(p shared.TokenPair) {
 	}
 }
 
-// Clear forgets the stored pair and the time of the last refresh.
+// Clear forgets the stored pair.
 func (s *LocalTokenStore) Clear() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.mem = shared.TokenPair{}
-	s.memRenew = time.Time{}
 	if s.memOnly {
 		return
 	}
 	_ = s.area.removeItem(s.key)
-	_ = s.area.removeItem(s.renewKey())
-}
-
-// RenewedAt returns the time of the last silent refresh of the session, or
-// the zero time when the session has not been renewed yet.
-func (s *LocalTokenStore) RenewedAt() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.memOnly {
-		return s.memRenew
-	}
-	raw, ok, err := s.area.getItem(s.renewKey())
-	if err != nil {
-		s.fallBack()
-		return s.memRenew
-	}
-	if !ok {
-		return time.Time{}
-	}
-	t, err := time.Parse(time.RFC3339Nano, raw)
-	if err != nil {
-		return time.Time{}
-	}
-	return t
-}
-
-// SetRenewedAt records t as the time of the last silent refresh; the zero
-// time forgets it (a new session starts unrenewed).
-func (s *LocalTokenStore) SetRenewedAt(t time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.memRenew = t
-	if s.memOnly {
-		return
-	}
-	var err error
-	if t.IsZero() {
-		err = s.area.removeItem(s.renewKey())
-	} else {
-		err = s.area.setItem(s.renewKey(), t.UTC().Format(time.RFC3339Nano))
-	}
-	if err != nil {
-		s.fallBack()
-	}
 }
 
 // SetSigningOut marks (on) or unmarks an explicit sign-out in this tab. The
@@ -194,14 +146,6 @@ func (s *LocalTokenStore) signingOutKey() string {
 		return SigningOutKey
 	}
 	return s.key + ".signing_out"
-}
-
-// renewKey is the key of the refresh time next to the tokens.
-func (s *LocalTokenStore) renewKey() string {
-	if s.key == TokensKey {
-		return RenewedAtKey
-	}
-	return s.key + ".renewed_at"
 }
 
 // fallBack switches to memory for the rest of the page's life (s.mem holds

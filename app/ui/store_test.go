@@ -59,15 +59,6 @@ func TestLocalTokenStoreRoundTrip(t *testing.T) {
 		t.Errorf("second store Load = %+v, want %+v", got, p)
 	}
 
-	when := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
-	s.SetRenewedAt(when)
-	if got := area.items[RenewedAtKey]; got != "2025-03-04T05:06:07Z" {
-		t.Errorf("renewed at stored as %q", got)
-	}
-	if got := s.RenewedAt(); !got.Equal(when) {
-		t.Errorf("RenewedAt = %v, want %v", got, when)
-	}
-
 	s.Clear()
 	if len(area.items) != 0 {
 		t.Errorf("Clear left %v", area.items)
@@ -75,21 +66,14 @@ func TestLocalTokenStoreRoundTrip(t *testing.T) {
 	if got := s.Load(); got != (shared.TokenPair{}) {
 		t.Errorf("Load after Clear = %+v", got)
 	}
-	if !s.RenewedAt().IsZero() {
-		t.Error("RenewedAt after Clear is not zero")
-	}
 }
 
 func TestLocalTokenStoreUnreadableValue(t *testing.T) {
 	area := newMemArea()
 	area.items[TokensKey] = "{not json"
-	area.items[RenewedAtKey] = "yesterday"
 	s := newTokenStore(TokensKey, area)
 	if got := s.Load(); got != (shared.TokenPair{}) {
 		t.Errorf("Load = %+v, want zero pair", got)
-	}
-	if !s.RenewedAt().IsZero() {
-		t.Error("RenewedAt of garbage is not zero")
 	}
 }
 

@@ -118,13 +118,14 @@ func appHeaders(o appOptions) http.Header {
 	return h
 }
 
-// appDomain is the go-app Handler's Domain for PublicURL: its host and
-// path, or "" when it is unknown.
-func appDomain(u *url.URL) string {
+// appPublicURL is the app Handler's PublicURL: PublicURL without query or
+// fragment, or "" when it is unknown.
+func appPublicURL(u *url.URL) string {
 	if u == nil {
 		return ""
 	}
-	return u.Host + strings.TrimRight(u.Path, "/")
+	v := url.URL{Scheme: u.Scheme, Host: u.Host, Path: strings.TrimRight(u.Path, "/")}
+	return v.String()
 }
 
 // appHandler serves the browser app next to the API: /web/ from the assets
@@ -135,10 +136,10 @@ func appDomain(u *url.URL) string {
 func appHandler(assets *web.Assets, o appOptions) http.Handler {
 	ui.Register()
 	pages := ui.NewHandler(ui.HandlerOptions{
-		Version:  assets.Version(),
-		WasmSize: assets.WasmSize(),
-		Domain:   appDomain(o.PublicURL),
-		Settings: ui.Settings{RegistrationClosed: o.RegistrationClosed},
+		Version:   assets.Version(),
+		WasmSize:  assets.WasmSize(),
+		PublicURL: appPublicURL(o.PublicURL),
+		Settings:  ui.Settings{RegistrationClosed: o.RegistrationClosed},
 	})
 	headers := appHeaders(o)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

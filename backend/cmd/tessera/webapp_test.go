@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -171,8 +172,11 @@ func TestAppRegistration(t *testing.T) {
 		if !strings.Contains(body, `<meta name="tessera-registration" content="open">`) {
 			t.Errorf("GET %s with registration open lacks the meta tag:\n%s", path, body)
 		}
-		if !strings.Contains(body, `href="/register"`) || !strings.Contains(body, "Create account</a>") {
-			t.Errorf("GET %s with registration open lacks the Create account link:\n%s", path, body)
+		// The start page and the sign-in page lead to /register, which
+		// has the form.
+		if want := `href="/register"`; path == "/register" && !strings.Contains(body, `id="auth-form"`) ||
+			path != "/register" && (!strings.Contains(body, want) || !strings.Contains(body, "Create an account</a>")) {
+			t.Errorf("GET %s with registration open: no way to create an account:\n%s", path, body)
 		}
 	}
 	_, body := getApp(t, closed, "/register")
@@ -189,7 +193,39 @@ func TestAppRegistration(t *testing.T) {
 		t.Errorf("GET /register with registration closed has a form:\n%s", body)
 	}
 	_, body = getApp(t, open, "/signin")
-	if !strings.Contains(body, `content="https://auth.example.com/signin"`) {
-		t.Errorf("GET /signin: og:url is not made from PUBLIC_URL:\n%s", body)
+	if !strings.Contains(body, `<meta property="og:url" content="https://auth.example.com/signin">`) ||
+		!strings.Contains(body, `<meta property="og:image" content="https://auth.example.com/web/icon-512.png">`) {
+		t.Errorf("GET /signin: og:url and og:image are not made from PUBLIC_URL:\n%s", body)
+	}
+	// Without PUBLIC_URL, no og:url nor og:image (not "https://").
+	_, body = getApp(t, closed, "/signin")
+	if strings.Contains(body, "og:url") || strings.Contains(body, "og:image") || strings.Contains(body, `"https://"`) {
+		t.Errorf("GET /signin without PUBLIC_URL has og:url or og:image:\n%s", body)
+	}
+	// An http PUBLIC_URL keeps its scheme.
+	plain := appHandler(web.New(), appOptions{PublicURL: mustParseURL(t, "http://tessera.lan:8080/")})
+	if _, body := getApp(t, plain, "/files"); !strings.Contains(body, `<meta property="og:url" content="http://tessera.lan:8080/files">`) {
+		t.Errorf("GET /files with an http PUBLIC_URL: og:url:\n%s", body)
+	}
+}
+
+// TestAppNotFound: a path that is no page gets the app's page that says
+// so, with status 404 and a way home; the API keeps its JSON 404.
+func TestAppNotFound(t *testing.T) {
+	t.Parallel()
+	h := appHandler(web.New(), appOptions{})
+	for _, path := range []string{"/no-such-page", "/account/", "/files/secret.txt"} {
+		resp, body := getApp(t, h, path)
+		if resp.StatusCode != http.StatusNotFound || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			t.Errorf("GET %s: %d %s, want 404 text/html", path, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		for _, want := range []string{`id="page-notfound"`, `>Page not found</h1>`, `href="/"`, `href="/web/app.css"`} {
+			if !strings.Contains(body, want) {
+				t.Errorf("GET %s lacks %s:\n%s", path, want, body)
+			}
+		}
+		if got := resp.Header.Get("Content-Length"); got != strconv.Itoa(len(body)) {
+			t.Errorf("GET %s: Content-Length %s for %d bytes", path, got, len(body))
+		}
 	}
 }
