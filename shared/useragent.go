@@ -1,7 +1,6 @@
 package shared
 
 import (
-	"regexp"
 	"strings"
 	"unicode/utf8"
 )
@@ -10,15 +9,15 @@ import (
 // not recognise it.
 const maxUnknownAgent = 60
 
-var (
-	reEdge    = regexp.MustCompile(`\bEdg(e|A|iOS)?/`)
-	reOpera   = regexp.MustCompile(`\b(OPR|Opera)/`)
-	reFirefox = regexp.MustCompile(`\b(Firefox|FxiOS)/`)
-	reChrome  = regexp.MustCompile(`\b(HeadlessChrome|Chrome|Chromium|CriOS)/`)
-	reSafari  = regexp.MustCompile(`\bVersion/[\d.]+.*\bSafari/`)
-	reGo      = regexp.MustCompile(`^Go-http-client/`)
-	reCurl    = regexp.MustCompile(`^curl/`)
-)
+// containsAny reports whether s contains one of subs.
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
 
 // DeviceName turns a User-Agent header into the family of the browser and
 // system, "<browser> on <system>" such as "Chrome on Linux", when it
@@ -29,24 +28,26 @@ func DeviceName(ua string) string {
 	switch {
 	case ua == "":
 		return "Unknown device"
-	case reGo.MatchString(ua):
+	case strings.HasPrefix(ua, "Go-http-client/"):
 		return "Go program"
-	case reCurl.MatchString(ua):
+	case strings.HasPrefix(ua, "curl/"):
 		return "curl"
 	}
+	// Plain string tests, not regular expressions: the regexp package
+	// would add to the browser app's download for this alone.
 	var browser string
 	switch {
-	case reEdge.MatchString(ua):
+	case containsAny(ua, "Edg/", "Edge/", "EdgA/", "EdgiOS/"):
 		browser = "Edge"
-	case reOpera.MatchString(ua):
+	case containsAny(ua, "OPR/", "Opera/"):
 		browser = "Opera"
-	case reFirefox.MatchString(ua):
+	case containsAny(ua, "Firefox/", "FxiOS/"):
 		browser = "Firefox"
 	case strings.Contains(ua, "HeadlessChrome/"):
 		browser = "Headless Chrome"
-	case reChrome.MatchString(ua):
+	case containsAny(ua, "Chrome/", "Chromium/", "CriOS/"):
 		browser = "Chrome"
-	case reSafari.MatchString(ua):
+	case isSafari(ua):
 		browser = "Safari"
 	}
 	var system string
@@ -77,4 +78,10 @@ func DeviceName(ua string) string {
 	}
 	r := []rune(ua)
 	return strings.TrimSpace(string(r[:maxUnknownAgent-1])) + "…"
+}
+
+// isSafari reports whether ua has Safari's "Version/N" then "Safari/".
+func isSafari(ua string) bool {
+	_, after, ok := strings.Cut(ua, "Version/")
+	return ok && after != "" && after[0] >= '0' && after[0] <= '9' && strings.Contains(after, "Safari/")
 }
