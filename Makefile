@@ -24,8 +24,13 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./backend/cmd/tessera
 
 ## wasm: web/static/app.wasm and its .br and .gz copies (rebuilt only on change)
+# Without inlining (-l) app.wasm is 9% bigger raw but 5% smaller in brotli
+# (1.44 MB instead of 1.51 MB): the inlined copies of standard-library code
+# compress worse than calls. The app starts as quickly (the browser tests
+# print the times); what it runs is user-interface code.
+WASMFLAGS ?= -trimpath -ldflags="-s -w" -gcflags=all=-l
 wasm:
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o web/static/app.wasm.new ./app
+	GOOS=js GOARCH=wasm $(GO) build $(WASMFLAGS) -o web/static/app.wasm.new ./app
 	@if cmp -s web/static/app.wasm.new web/static/app.wasm; then rm web/static/app.wasm.new; else mv web/static/app.wasm.new web/static/app.wasm; fi
 	@$(MAKE) --no-print-directory web/static/app.wasm.br
 
