@@ -1,7 +1,10 @@
-// Package store keeps Tessera's users, sessions and token blocklist in a
-// SQL database through bun: an embedded SQLite file (modernc.org/sqlite, no
-// cgo) by default, PostgreSQL when the DSN says so. The schema is migrated
-// at Open.
+// Package store keeps Tessera's users, sessions, token blocklist, throttling
+// counters and security events in a SQL database through bun: an embedded
+// SQLite file (modernc.org/sqlite, no cgo) by default, PostgreSQL when the
+// DSN says so. The schema is migrated at Open. A cache in memory holds what
+// authenticated requests read, exact on one instance and told of other
+// instances' changes (LISTEN/NOTIFY on PostgreSQL, a polled table on
+// SQLite): see cache.go and listen.go.
 package store
 
 import (
