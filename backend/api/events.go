@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -15,14 +16,14 @@ const (
 	maxEventPage     = 200
 )
 
-// record stores an event of the request r about user: the client's IP and
-// user agent are the request's. Writing an event never fails the request:
+// record stores an event of the request r about user: the client's address
+// (in full: the user sees it) and user agent are the request's. Writing an event never fails the request:
 // an error is logged and the request goes on.
 func (s *Server) record(r *http.Request, userID int64, kind, sessionID string, detail map[string]any) {
 	e := &backend.Event{
 		UserID:    userID,
 		Kind:      kind,
-		IP:        s.clientIP(r).String(),
+		IP:        addrString(s.clientAddr(r)),
 		UserAgent: trimAgent(r.UserAgent()),
 		SessionID: sessionID,
 		Detail:    detail,
@@ -41,6 +42,14 @@ func (s *Server) newDevice(r *http.Request, userID int64) bool {
 		s.logger().WarnContext(r.Context(), "remember device", "user", userID, "err", err)
 	}
 	return isNew
+}
+
+// addrString is a's text, or "" when a is not valid.
+func addrString(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
 }
 
 // trimAgent bounds a user agent kept with a session or an event.

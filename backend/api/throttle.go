@@ -66,19 +66,19 @@ func throttled(wait time.Duration) error {
 	}
 }
 
-// clientIP is the address of the client that sent r: the connection's
+// clientAddr is the address of the client that sent r: the connection's
 // peer, or, when the peer is one of TrustedProxies, the rightmost address
 // of X-Forwarded-For that is not a trusted proxy (proxies append the peer
-// they saw, so only that part of the header can be believed). An IPv6
-// client counts as its /64: one host usually has a whole /64.
-func (s *Server) clientIP(r *http.Request) netip.Prefix {
+// they saw, so only that part of the header can be believed). It is not
+// valid when the peer's address cannot be parsed.
+func (s *Server) clientAddr(r *http.Request) netip.Addr {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
 	addr, err := netip.ParseAddr(host)
 	if err != nil {
-		return netip.Prefix{}
+		return netip.Addr{}
 	}
 	addr = addr.Unmap()
 	if s.trusted(addr) {
@@ -97,6 +97,17 @@ func (s *Server) clientIP(r *http.Request) netip.Prefix {
 				}
 			}
 		}
+	}
+	return addr
+}
+
+// clientIP is the client of r as the limits and the known devices count
+// it: its address (clientAddr), an IPv6 client as its /64, since one host
+// usually has a whole /64.
+func (s *Server) clientIP(r *http.Request) netip.Prefix {
+	addr := s.clientAddr(r)
+	if !addr.IsValid() {
+		return netip.Prefix{}
 	}
 	bits := addr.BitLen()
 	if addr.Is6() {

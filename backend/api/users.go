@@ -64,6 +64,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.record(r, user.ID, backend.EventRegistered, "", nil)
+	s.newDevice(r, user.ID) // the device that made the account is not new to it
 	s.writeJSON(w, http.StatusOK, "create account")
 }
 
