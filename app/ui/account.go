@@ -10,7 +10,9 @@ import (
 )
 
 // accountPage (/account) says who is signed in, since when they are a
-// member, when this session began and when they last signed in before.
+// member, when this session began and when they last signed in before,
+// and warns (#alerts-banner) about security alerts the user has not
+// looked at yet, with a way to the activity page.
 type accountPage struct {
 	pageState
 
@@ -38,8 +40,11 @@ func (c *accountPage) load() {
 }
 
 func (c *accountPage) render() app.UI {
-	var facts app.UI
+	var facts, alerts app.UI
 	if a := c.account; a != nil {
+		if a.Alerts > 0 {
+			alerts = alertsBanner(a.Alerts)
+		}
 		facts = el("dl", "class", "facts").Body(
 			text("dt", "", "Signed in as"), el("dd", "id", "account-username").Text(a.Username),
 			text("dt", "", "Member since"), dateView("member-since", a.CreatedAt, "2 January 2006", "Before this Tessera kept the date"),
@@ -51,12 +56,25 @@ func (c *accountPage) render() app.UI {
 	}
 	return c.page("", "Your account",
 		c.messages(),
+		alerts,
 		c.retryButton(),
 		c.offlineNote(c.account != nil),
 		facts,
 		app.Raw(`<ul class="account-links">`+
 			`<li><a id="change-password-link" href="/password">Change password</a></li>`+
-			`<li><a id="sessions-link" href="/sessions">See where you are signed in</a></li></ul>`),
+			`<li><a id="sessions-link" href="/sessions">See where you are signed in</a></li>`+
+			`<li><a id="activity-link" href="/activity">See your security activity</a></li></ul>`),
+	)
+}
+
+// alertsBanner is the account page's warning about n security alerts
+// (a copied sign-in used again, password guessing) since the user last
+// looked at the activity.
+func alertsBanner(n int) app.UI {
+	return el("div", "id", "alerts-banner", "class", "message message-warn", "role", "alert").Body(
+		text("strong", "", count(n, "security alert", "security alerts")+" since you last looked at your activity."),
+		app.Text(" Someone may be trying to get into your account. "),
+		link(PathActivity, "Review your security activity", "id", "alerts-link"),
 	)
 }
 

@@ -232,7 +232,7 @@ func (f *flash) takeReturnTo(def string) string {
 	path := f.returnTo
 	f.returnTo = ""
 	switch path {
-	case PathAccount, PathFiles, PathSessions, PathPassword:
+	case PathAccount, PathFiles, PathSessions, PathPassword, PathActivity:
 		return path
 	}
 	return def

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -24,7 +25,9 @@ type fakeAPI struct {
 	password           string
 	registrationClosed bool // POST /api/register is refused
 	account            *shared.Account
-	calls              []string // "METHOD /path?query"
+	events             []shared.EventInfo // newest first; ids decrease
+	seen               int                // POST /api/events/seen
+	calls              []string           // "METHOD /path?query"
 }
 
 func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -69,6 +72,29 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			a = *f.account
 		}
 		reply(200, a)
+	case r.Method == "GET" && r.URL.Path == "/api/events":
+		// Keyset pages, as the server: ?limit= events with an id below
+		// ?before=.
+		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+		if limit < 1 {
+			limit = 50
+		}
+		before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
+		out := shared.EventList{Events: []shared.EventInfo{}}
+		for _, e := range f.events {
+			if before != 0 && e.ID >= before {
+				continue
+			}
+			if len(out.Events) == limit {
+				out.Next = strconv.FormatInt(out.Events[limit-1].ID, 10)
+				break
+			}
+			out.Events = append(out.Events, e)
+		}
+		reply(200, out)
+	case call == "POST /api/events/seen":
+		f.seen++
+		reply(200, shared.Message{Msg: "Events seen"})
 	case call == "GET /api/files":
 		reply(200, shared.FileList{})
 	case call == "GET /api/sessions":
@@ -218,6 +244,7 @@ func TestPagesEndRevokedSession(t *testing.T) {
 		{PathFiles, "GET /api/files"},
 		{PathSessions, "GET /api/sessions"},
 		{PathPassword, "GET /api/user-data-v2"},
+		{PathActivity, "POST /api/events/seen"},
 	} {
 		t.Run(tt.path, func(t *testing.T) {
 			t.Parallel()

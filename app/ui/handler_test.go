@@ -111,6 +111,7 @@ func TestHandlerServesManifestAndPages(t *testing.T) {
 		PathFiles:    "page-files",
 		PathSessions: "page-sessions",
 		PathPassword: "page-password",
+		PathActivity: "page-activity",
 	} {
 		code, body := get(t, h, path)
 		if code != http.StatusOK {
@@ -263,7 +264,7 @@ func TestPagesNeedNoInlineCode(t *testing.T) {
 	Register()
 	for _, s := range []Settings{{}, {RegistrationClosed: true}} {
 		h := NewHandler(HandlerOptions{Version: "v1", Settings: s})
-		for _, path := range []string{PathHome, PathSignIn, PathRegister, PathAccount, PathFiles, PathSessions, PathPassword} {
+		for _, path := range []string{PathHome, PathSignIn, PathRegister, PathAccount, PathFiles, PathSessions, PathPassword, PathActivity} {
 			_, body := get(t, h, path)
 			scripts := strings.Split(body, "<script")[1:]
 			if len(scripts) == 0 {

@@ -67,15 +67,18 @@ func skipToContent(ctx app.Context, e app.Event) {
 }
 
 // navBar is the navigation of the signed-in pages: Account, Files,
-// Sessions (the page's own link with aria-current="page") and a Sign out
-// button (#signout).
+// Sessions, Activity (the page's own link with aria-current="page") and a
+// Sign out button (#signout).
 func (s *pageState) navBar() app.UI {
 	label := "Sign out"
 	if s.signingOut {
 		label = "Signing out…"
 	}
 	items := []app.UI{}
-	for _, l := range [...][3]string{{PathAccount, "Account", "account"}, {PathFiles, "Files", "files"}, {PathSessions, "Sessions", "sessions"}} {
+	for _, l := range [...][3]string{
+		{PathAccount, "Account", "account"}, {PathFiles, "Files", "files"},
+		{PathSessions, "Sessions", "sessions"}, {PathActivity, "Activity", "activity"},
+	} {
 		current := ""
 		if s.name == l[2] {
 			current = "page"

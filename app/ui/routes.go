@@ -25,6 +25,7 @@ const (
 	PathFiles    = "/files"
 	PathSessions = "/sessions"
 	PathPassword = "/password"
+	PathActivity = "/activity"
 )
 
 // Register registers the app's routes for the server, which only
@@ -86,6 +87,9 @@ func newPage(env *Env, path string) *appPage {
 	case PathPassword:
 		v := &passwordPage{}
 		return s(v, &v.pageState, "password", true)
+	case PathActivity:
+		v := &activityPage{}
+		return s(v, &v.pageState, "activity", true)
 	}
 	v := &notFoundPage{}
 	return s(v, &v.pageState, "notfound", false)
@@ -97,7 +101,7 @@ var (
 )
 
 // pagePaths are the paths of the app's pages (not the not-found page).
-var pagePaths = []string{PathHome, PathSignIn, PathRegister, PathAccount, PathFiles, PathSessions, PathPassword}
+var pagePaths = []string{PathHome, PathSignIn, PathRegister, PathAccount, PathFiles, PathSessions, PathPassword, PathActivity}
 
 // isPage reports whether path is one of the app's pages.
 func isPage(path string) bool {

@@ -1258,7 +1258,7 @@ func TestBrowser(t *testing.T) {
 }
 
 // pagePaths are the paths of the app's pages.
-var pagePaths = []string{"/", "/signin", "/register", "/account", "/files", "/sessions", "/password"}
+var pagePaths = []string{"/", "/signin", "/register", "/account", "/files", "/sessions", "/password", "/activity"}
 
 // journey is a new user's whole journey at size: create an account (the
 // form's help on the way), see the account, the files (an image large, a
