@@ -88,6 +88,11 @@ func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		fmt.Fprintf(stderr, "tessera events: %s\n", redactDSN(err.Error(), cfg.DatabaseURL))
 		return 1
 	}
+	// Reading must not leave a new, empty database behind.
+	if path := missingSQLite(cfg.DatabaseURL); path != "" {
+		fmt.Fprintf(stderr, "tessera events: %s\n", noDatabase(path))
+		return 1
+	}
 	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	db, err := store.Open(openCtx, cfg.DatabaseURL)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -113,4 +115,19 @@ func TestEventsCommand(t *testing.T) {
 			}
 		})
 	})
+}
+
+// TestEventsNoDatabase: on a DATA_DIR without a database, tessera events
+// says so and creates nothing.
+func TestEventsNoDatabase(t *testing.T) {
+	t.Parallel()
+	env := bareUserEnv(t)
+	code, out, errs := runEventsCmd(env)
+	want := "tessera events: there is no database at " + filepath.Join(env["DATA_DIR"], "tessera.db")
+	if code != 1 || out != "" || !strings.HasPrefix(errs, want) || strings.Count(errs, "\n") != 1 {
+		t.Fatalf("got exit %d, stdout %q, stderr %q; want exit 1 and one line starting %q", code, out, errs, want)
+	}
+	if entries, _ := os.ReadDir(env["DATA_DIR"]); len(entries) != 0 {
+		t.Fatalf("DATA_DIR holds %v, want nothing", entries)
+	}
 }

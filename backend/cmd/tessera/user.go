@@ -174,14 +174,9 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 // does not exist yet is most likely a DATA_DIR other than the server's: only
 // add creates it (the first user of a server not started yet), and says so.
 func (u *userRun) open(create bool) error {
-	var newFile string
-	if kind, path, err := store.ParseDSN(u.cfg.DatabaseURL); err == nil && kind == store.SQLite {
-		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-			if !create {
-				return refusal(fmt.Sprintf("there is no database at %s: set DATA_DIR (or DATABASE_URL) as for the server", path))
-			}
-			newFile = path
-		}
+	newFile := missingSQLite(u.cfg.DatabaseURL)
+	if newFile != "" && !create {
+		return refusal(noDatabase(newFile))
 	}
 	ctx, cancel := context.WithTimeout(u.ctx, 30*time.Second)
 	defer cancel()
@@ -194,6 +189,23 @@ func (u *userRun) open(create bool) error {
 		fmt.Fprintf(u.stderr, "tessera user %s: created a new database at %s\n", u.cmd, newFile)
 	}
 	return nil
+}
+
+// missingSQLite is the path of the SQLite file that dsn selects when that
+// file does not exist, else "".
+func missingSQLite(dsn string) string {
+	if kind, path, err := store.ParseDSN(dsn); err == nil && kind == store.SQLite {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return path
+		}
+	}
+	return ""
+}
+
+// noDatabase is the refusal of an operator command whose SQLite file is
+// missing: most likely a DATA_DIR other than the server's.
+func noDatabase(path string) string {
+	return fmt.Sprintf("there is no database at %s: set DATA_DIR (or DATABASE_URL) as for the server", path)
 }
 
 // add creates a user, as POST /api/register does.
