@@ -101,41 +101,70 @@ func (c *cache) get(key string) (e *entry, gen uint64, ok bool) {
 	return nil, sh.gen, false
 }
 
-// put stores e unless the cache is off or its shard changed since gen,
-// and reports whether it did.
+// put stores e, loaded from the database, unless the cache is off or its
+// shard changed since gen, and reports whether it did.
 func (c *cache) put(e *entry, gen uint64) bool {
 	if !c.on.Load() {
 		return false
 	}
 	sh := c.shard(e.key)
 	sh.mu.Lock()
+	defer sh.mu.Unlock()
 	if sh.gen != gen || !c.on.Load() {
-		sh.mu.Unlock()
 		return false
 	}
-	var evicted []*entry
+	c.insert(sh, e)
+	return true
+}
+
+// hold stores e, what this process just wrote, as a change: loads in
+// flight in its shard are not stored after it (they may have read what
+// was there before). When the shard changed since gen, what e says may be
+// older than another change already applied, so the key is dropped
+// instead.
+func (c *cache) hold(e *entry, gen uint64) {
+	sh := c.shard(e.key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.gen == gen && c.on.Load() {
+		c.insert(sh, e)
+	} else {
+		c.remove(sh, e.key)
+	}
+	sh.gen++
+}
+
+// insert puts e in sh, which the caller holds locked, and indexes it (in
+// the same hold of the lock: a change of its user that reads the index
+// after bumping every shard then finds it), evicting the least recently
+// used entries beyond the shard's size.
+func (c *cache) insert(sh *shard, e *entry) {
 	if el, found := sh.items[e.key]; found {
+		c.index(el.Value.(*entry), false)
 		el.Value = e
 		sh.lru.MoveToFront(el)
 	} else {
 		sh.items[e.key] = sh.lru.PushFront(e)
 		for sh.lru.Len() > sh.max {
-			old := sh.lru.Back()
-			sh.lru.Remove(old)
-			delete(sh.items, old.Value.(*entry).key)
-			evicted = append(evicted, old.Value.(*entry))
+			c.remove(sh, sh.lru.Back().Value.(*entry).key)
 		}
 	}
-	sh.mu.Unlock()
 	c.index(e, true)
-	for _, old := range evicted {
-		c.index(old, false)
+}
+
+// remove takes key's entry, if any, out of sh, which the caller holds
+// locked, and out of the index.
+func (c *cache) remove(sh *shard, key string) {
+	if el, found := sh.items[key]; found {
+		sh.lru.Remove(el)
+		delete(sh.items, key)
+		c.index(el.Value.(*entry), false)
 	}
-	return true
 }
 
 // index records (add) or forgets a session or user entry under its user
-// id.
+// id. The caller holds the entry's shard locked (lock order: shard, then
+// index).
 func (c *cache) index(e *entry, add bool) {
 	var uid int64
 	var set map[int64]map[string]bool
@@ -168,10 +197,7 @@ func (c *cache) drop(keys ...string) {
 		sh := c.shard(key)
 		sh.mu.Lock()
 		sh.gen++
-		if el, found := sh.items[key]; found {
-			sh.lru.Remove(el)
-			delete(sh.items, key)
-		}
+		c.remove(sh, key)
 		sh.mu.Unlock()
 	}
 }
@@ -190,6 +216,10 @@ func (c *cache) apply(change string) {
 		if err != nil {
 			return
 		}
+		// First count a change everywhere: a load of one of its sessions
+		// (or of its name) in flight is not stored from now on, and one
+		// stored before is indexed already (see insert), so found below.
+		c.bumpAll()
 		c.idx.Lock()
 		keys := make([]string, 0, len(c.idx.sessions[uid]))
 		for k := range c.idx.sessions[uid] {
@@ -204,9 +234,6 @@ func (c *cache) apply(change string) {
 		}
 		c.idx.Unlock()
 		c.drop(keys...)
-		// A load of one of its sessions (or of its name) may be in flight,
-		// under a key not indexed yet: count a change everywhere.
-		c.bumpAll()
 	}
 }
 
@@ -241,9 +268,10 @@ func (c *cache) frozen(key string) (*entry, bool) {
 }
 
 // setOn empties the cache and turns it on or off; loads in flight are not
-// stored.
+// stored. It is off while it empties: nothing is stored meanwhile, so the
+// index, emptied last, misses nothing that is stored.
 func (c *cache) setOn(on bool) {
-	c.on.Store(on)
+	c.on.Store(false)
 	for i := range c.shards {
 		sh := &c.shards[i]
 		sh.mu.Lock()
@@ -256,6 +284,7 @@ func (c *cache) setOn(on bool) {
 	clear(c.idx.sessions)
 	clear(c.idx.names)
 	c.idx.Unlock()
+	c.on.Store(on)
 }
 
 // size is how many entries the cache holds.

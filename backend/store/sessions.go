@@ -334,9 +334,7 @@ func (s *DB) RotateRefresh(ctx context.Context, id, jti, newJTI string, grace ti
 		// The change is this session alone: hold it as it is now, or drop
 		// it when something else changed meanwhile.
 		cached := *sess
-		if !s.cache.put(&entry{key: key, session: &cached}, gen) {
-			s.cache.drop(key)
-		}
+		s.cache.hold(&entry{key: key, session: &cached}, gen)
 	}
 	return outcome, sess, nil
 }
