@@ -98,10 +98,14 @@ type UserStore interface {
 	CreateUser(ctx context.Context, name, passwordHash string) (*User, error)
 	// UserByName returns the user or an error wrapping ErrNotFound.
 	UserByName(ctx context.Context, name string) (*User, error)
-	// SetPassword replaces the user's password hash and revokes, as of now,
-	// the user's tokens that carry no session (see User.TokensValidAfter).
-	// An unknown user is an error wrapping ErrNotFound.
-	SetPassword(ctx context.Context, userID int64, hash string) error
+	// SetPassword changes the user's password as c says, in one
+	// transaction: the new hash, the user's tokens that carry no session
+	// revoked as of now (see User.TokensValidAfter), every active session
+	// of the user ended for c.Reason, and c.Next, when set, started. It
+	// returns how many sessions ended. An unknown user is an error wrapping
+	// ErrNotFound; a hash that is no longer c.Previous (when set), one
+	// wrapping ErrConflict, with nothing changed.
+	SetPassword(ctx context.Context, userID int64, c PasswordChange) (int64, error)
 	// RevokeTokensWithoutSession revokes, as of now, the user's tokens that
 	// carry no session (see User.TokensValidAfter).
 	RevokeTokensWithoutSession(ctx context.Context, userID int64) error
@@ -212,6 +216,14 @@ const (
 	// Ended: the session was already revoked or past its lifetime.
 	Ended
 )
+
+// PasswordChange is a change of a user's password (UserStore.SetPassword).
+type PasswordChange struct {
+	Hash     string   // the new hash
+	Previous string   // when set, the change is made only while this is the hash
+	Reason   string   // why the user's sessions end (Reason*)
+	Next     *Session // when set, a session started with the change
+}
 
 // SessionSet picks some of a user's sessions. The zero SessionSet is all
 // of them; Only picks one; Except all but one (all when Except is empty too,

@@ -22,21 +22,27 @@ const maxUserAgent = 256
 // backend.ErrConflict when the user's password is no longer user.Password:
 // it changed since the caller checked it.
 func (s *Server) startSession(r *http.Request, user *backend.User) (shared.TokenPair, string, error) {
+	sess := s.newSession(r, user.ID)
+	if err := s.Store.CreateSession(r.Context(), sess, user.Password, s.SessionsPerUser); err != nil {
+		return shared.TokenPair{}, "", err
+	}
+	pair, err := s.issuePair(user.Name, sess, sess.RefreshJTI)
+	return pair, sess.ID, err
+}
+
+// newSession is a new session of the user, for the client of r, not
+// stored yet.
+func (s *Server) newSession(r *http.Request, userID int64) *backend.Session {
 	now := s.now()
-	sess := &backend.Session{
+	return &backend.Session{
 		ID:         uuid.NewString(),
-		UserID:     user.ID,
+		UserID:     userID,
 		CreatedAt:  now,
 		RenewedAt:  now,
 		ExpiresAt:  now.Add(s.SessionMaxAge),
 		UserAgent:  trimAgent(r.UserAgent()),
 		RefreshJTI: uuid.NewString(),
 	}
-	if err := s.Store.CreateSession(r.Context(), sess, user.Password, s.SessionsPerUser); err != nil {
-		return shared.TokenPair{}, "", err
-	}
-	pair, err := s.issuePair(user.Name, sess, sess.RefreshJTI)
-	return pair, sess.ID, err
 }
 
 // issuePair issues an access token and a refresh token with refreshJTI for

@@ -211,21 +211,21 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, p *princ
 		s.writeError(w, r, backend.Errorf(shared.CodeBadCredentials, "Incorrect password"))
 		return
 	}
+	// The new password, every session ended and this client's new one, in
+	// one transaction: all of it or nothing.
 	hash, err := s.Passwords.Hash(next)
+	sess := s.newSession(r, p.user.ID)
 	if err == nil {
-		err = s.Store.SetPassword(ctx, p.user.ID, hash)
-	}
-	if err == nil {
-		_, err = s.Store.RevokeSessions(ctx, p.user.ID, backend.SessionSet{}, backend.ReasonPasswordChange)
+		_, err = s.Store.SetPassword(ctx, p.user.ID, backend.PasswordChange{
+			Hash: hash, Previous: p.user.Password, Reason: backend.ReasonPasswordChange, Next: sess,
+		})
+		if errors.Is(err, backend.ErrConflict) || errors.Is(err, backend.ErrNotFound) {
+			err = errRevoked // another change won the race: the current password checked is not current
+		}
 	}
 	var pair shared.TokenPair
 	if err == nil {
-		user := *p.user
-		user.Password = hash
-		pair, _, err = s.startSession(r, &user)
-		if errors.Is(err, backend.ErrConflict) {
-			err = errRevoked // another change won the race: this pair is not the current password's
-		}
+		pair, err = s.issuePair(p.user.Name, sess, sess.RefreshJTI)
 	}
 	if err != nil {
 		s.writeError(w, r, err)

@@ -178,26 +178,10 @@ func (s *DB) ListSessions(ctx context.Context, userID int64) ([]backend.Session,
 
 // RevokeSessions implements backend.SessionStore.
 func (s *DB) RevokeSessions(ctx context.Context, userID int64, set backend.SessionSet, reason string) (int64, error) {
-	now := s.Now()
 	var n int64
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) ([]string, error) {
-		q := tx.NewUpdate().Model((*sessionRow)(nil)).
-			Set("revoked_at = ?", now.UTC()).
-			Set("reason = ?", reason).
-			Where("user_id = ?", userID).
-			Where("revoked_at IS NULL").
-			Where("expires_at > ?", now.UTC()) // active only, as in ListSessions
-		if set.Only != "" {
-			q = q.Where("id = ?", set.Only)
-		}
-		if set.Except != "" {
-			q = q.Where("id <> ?", set.Except)
-		}
-		res, err := q.Exec(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if n, err = res.RowsAffected(); err != nil || n == 0 {
+		var err error
+		if n, err = endSessions(ctx, tx, userID, set, reason, s.Now().UTC()); err != nil || n == 0 {
 			return nil, err
 		}
 		return []string{userSessionsKey(userID)}, nil
@@ -206,6 +190,28 @@ func (s *DB) RevokeSessions(ctx context.Context, userID int64, set backend.Sessi
 		return 0, fmt.Errorf("revoke sessions: %w", err)
 	}
 	return n, nil
+}
+
+// endSessions ends, in tx, the user's sessions in set that are active at
+// now, for reason, and returns how many ended.
+func endSessions(ctx context.Context, tx bun.Tx, userID int64, set backend.SessionSet, reason string, now time.Time) (int64, error) {
+	q := tx.NewUpdate().Model((*sessionRow)(nil)).
+		Set("revoked_at = ?", now).
+		Set("reason = ?", reason).
+		Where("user_id = ?", userID).
+		Where("revoked_at IS NULL").
+		Where("expires_at > ?", now) // active only, as in ListSessions
+	if set.Only != "" {
+		q = q.Where("id = ?", set.Only)
+	}
+	if set.Except != "" {
+		q = q.Where("id <> ?", set.Except)
+	}
+	res, err := q.Exec(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // rotateSet is one column of rotateSQL: its value when the token is

@@ -701,39 +701,85 @@ func TestSetPassword(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	storetest.ForEach(t, func(t *testing.T, kind store.Kind) {
+		session := func(db *store.DB, uid int64, id string) *backend.Session {
+			now := db.Now()
+			return &backend.Session{ID: id, UserID: uid, CreatedAt: now, RenewedAt: now, ExpiresAt: now.Add(time.Hour), RefreshJTI: id + "-r"}
+		}
+		active := func(t *testing.T, db *store.DB, id string) bool {
+			t.Helper()
+			sess, err := db.SessionByID(ctx, id)
+			if err != nil {
+				t.Fatalf("SessionByID(%s): %v", id, err)
+			}
+			return sess.Active(db.Now())
+		}
+		password := func(t *testing.T, db *store.DB, name string) string {
+			t.Helper()
+			u, err := db.UserByName(ctx, name)
+			if err != nil {
+				t.Fatalf("UserByName(%s): %v", name, err)
+			}
+			return u.Password
+		}
 		t.Run("OK", func(t *testing.T) {
 			db := storetest.Open(t, kind)
 			alice := newUser(t, db, "alice")
-			newUser(t, db, "bob")
-			if err := db.SetPassword(ctx, alice, "hash-new"); err != nil {
-				t.Fatalf("SetPassword: %v", err)
+			bob := newUser(t, db, "bob")
+			for _, sess := range []*backend.Session{session(db, alice, "a1"), session(db, alice, "a2"), session(db, bob, "b1")} {
+				if err := db.CreateSession(ctx, sess, "", 0); err != nil {
+					t.Fatal(err)
+				}
 			}
-			u, err := db.UserByName(ctx, "alice")
-			if err != nil {
-				t.Fatalf("UserByName: %v", err)
+			ended, err := db.SetPassword(ctx, alice, backend.PasswordChange{
+				Hash: "hash-new", Previous: "hash-alice", Reason: backend.ReasonPasswordChange, Next: session(db, alice, "a3"),
+			})
+			if err != nil || ended != 2 {
+				t.Fatalf("SetPassword = %d, %v; want 2 sessions ended", ended, err)
 			}
-			if got, want := u.ID, alice; got != want {
-				t.Fatalf("ID = %v, want %v", got, want)
+			if got := password(t, db, "alice"); got != "hash-new" {
+				t.Fatalf("Password = %q, want hash-new", got)
 			}
-			if got, want := u.Password, "hash-new"; got != want {
-				t.Fatalf("Password = %q, want %q", got, want)
+			if active(t, db, "a1") || active(t, db, "a2") || !active(t, db, "a3") {
+				t.Fatal("want a1 and a2 ended, a3 (started with the change) active")
 			}
-			u, err = db.UserByName(ctx, "bob")
-			if err != nil {
-				t.Fatalf("UserByName(bob): %v", err)
+			if sess, _ := db.SessionByID(ctx, "a1"); sess.Reason != backend.ReasonPasswordChange {
+				t.Fatalf("a1 ended for %q, want %q", sess.Reason, backend.ReasonPasswordChange)
 			}
-			if got, want := u.Password, "hash-bob"; got != want {
-				t.Fatalf("bob's Password = %q, want %q", got, want)
+			if password(t, db, "bob") != "hash-bob" || !active(t, db, "b1") {
+				t.Fatal("bob's password or session changed")
 			}
-			// Setting the same hash again is not "not found".
-			if err := db.SetPassword(ctx, alice, "hash-new"); err != nil {
+			// Setting the same hash again, unconditionally, is no error.
+			if _, err := db.SetPassword(ctx, alice, backend.PasswordChange{Hash: "hash-new", Reason: backend.ReasonOperator}); err != nil {
 				t.Fatalf("SetPassword with the same hash: %v", err)
+			}
+			if active(t, db, "a3") {
+				t.Fatal("a3 outlived the operator's change")
+			}
+		})
+		t.Run("ErrChangedMeanwhile", func(t *testing.T) {
+			db := storetest.Open(t, kind)
+			alice := newUser(t, db, "alice")
+			if err := db.CreateSession(ctx, session(db, alice, "a1"), "", 0); err != nil {
+				t.Fatal(err)
+			}
+			_, err := db.SetPassword(ctx, alice, backend.PasswordChange{
+				Hash: "hash-new", Previous: "hash-stale", Reason: backend.ReasonPasswordChange, Next: session(db, alice, "a2"),
+			})
+			if !errors.Is(err, backend.ErrConflict) {
+				t.Fatalf("SetPassword from a stale hash = %v, want ErrConflict", err)
+			}
+			// Nothing of it happened.
+			if password(t, db, "alice") != "hash-alice" || !active(t, db, "a1") {
+				t.Fatal("the refused change changed the password or ended a session")
+			}
+			if _, err := db.SessionByID(ctx, "a2"); !errors.Is(err, backend.ErrNotFound) {
+				t.Fatalf("the refused change started its session: %v", err)
 			}
 		})
 		t.Run("ErrNotFound", func(t *testing.T) {
 			db := storetest.Open(t, kind)
 			uid := newUser(t, db, "alice")
-			err := db.SetPassword(ctx, uid+1000, "hash-new")
+			_, err := db.SetPassword(ctx, uid+1000, backend.PasswordChange{Hash: "hash-new", Reason: backend.ReasonOperator})
 			if got, want := errors.Is(err, backend.ErrNotFound), true; got != want {
 				t.Fatalf("SetPassword(unknown) = %v; errors.Is(err, ErrNotFound) = %v, want %v", err, got, want)
 			}
@@ -884,7 +930,7 @@ func TestCreateSessionGuard(t *testing.T) {
 		if err := db.CreateSession(ctx, s("ok"), "hash-alice", 0); err != nil {
 			t.Fatalf("CreateSession with the current hash: %v", err)
 		}
-		if err := db.SetPassword(ctx, uid, "hash-new"); err != nil {
+		if _, err := db.SetPassword(ctx, uid, backend.PasswordChange{Hash: "hash-new", Reason: backend.ReasonOperator}); err != nil {
 			t.Fatal(err)
 		}
 		err := db.CreateSession(ctx, s("stale"), "hash-alice", 0)

@@ -87,18 +87,54 @@ func (s *DB) UserByName(ctx context.Context, name string) (*backend.User, error)
 	return u, nil
 }
 
-// SetPassword implements backend.UserStore.
-func (s *DB) SetPassword(ctx context.Context, userID int64, hash string) error {
-	n, err := s.updateUser(ctx, userID, func(q *bun.UpdateQuery) *bun.UpdateQuery {
-		return q.Set("password = ?", hash).Set("tokens_valid_after = ?", s.Now().UTC())
+// SetPassword implements backend.UserStore, in one transaction that
+// announces the user's change.
+func (s *DB) SetPassword(ctx context.Context, userID int64, c backend.PasswordChange) (int64, error) {
+	now := s.Now().UTC()
+	var ended int64
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) ([]string, error) {
+		q := tx.NewUpdate().Model((*userRow)(nil)).
+			Set("password = ?", c.Hash).Set("tokens_valid_after = ?", now).
+			Where("id = ?", userID)
+		if c.Previous != "" {
+			q = q.Where("password = ?", c.Previous)
+		}
+		res, err := q.Exec(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, err
+		} else if n == 0 {
+			return nil, s.noPasswordChange(ctx, tx, userID)
+		}
+		if ended, err = endSessions(ctx, tx, userID, backend.SessionSet{}, c.Reason, now); err != nil {
+			return nil, err
+		}
+		if c.Next != nil {
+			if _, err := tx.NewInsert().Model(rowOf(c.Next)).Exec(ctx); err != nil {
+				return nil, err
+			}
+		}
+		return []string{userKey(userID)}, nil
 	})
 	if err != nil {
-		return fmt.Errorf("set password: %w", err)
+		return 0, fmt.Errorf("set password of user %d: %w", userID, err)
 	}
-	if n == 0 {
-		return fmt.Errorf("set password of user %d: %w", userID, backend.ErrNotFound)
+	return ended, nil
+}
+
+// noPasswordChange is why SetPassword changed no row: the user does not
+// exist (ErrNotFound), or its hash is not the one expected (ErrConflict).
+func (s *DB) noPasswordChange(ctx context.Context, tx bun.Tx, userID int64) error {
+	exists, err := tx.NewSelect().Model((*userRow)(nil)).Where("id = ?", userID).Exists(ctx)
+	switch {
+	case err != nil:
+		return err
+	case !exists:
+		return backend.ErrNotFound
 	}
-	return nil
+	return fmt.Errorf("the password changed meanwhile: %w", backend.ErrConflict)
 }
 
 // updateUser runs the update built by set on the user userID and

@@ -342,15 +342,12 @@ func (u *userRun) setPassword(arg string) error {
 	if err != nil {
 		return err
 	}
-	if err := u.db.SetPassword(u.ctx, user.ID, hash); err != nil {
-		if errors.Is(err, backend.ErrNotFound) {
-			return unknownUser(arg) // deleted meanwhile
-		}
-		return err
+	ended, err := u.db.SetPassword(u.ctx, user.ID, backend.PasswordChange{Hash: hash, Reason: backend.ReasonOperator})
+	if errors.Is(err, backend.ErrNotFound) {
+		return unknownUser(arg) // deleted meanwhile
 	}
-	ended, err := u.db.RevokeSessions(u.ctx, user.ID, backend.SessionSet{}, backend.ReasonOperator)
 	if err != nil {
-		return fmt.Errorf("the password was changed, but ending the sessions failed: %w", err)
+		return err
 	}
 	u.record(user.ID, backend.EventPasswordChange, map[string]any{"by": "operator"})
 	if ended > 0 {
