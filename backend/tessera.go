@@ -131,15 +131,18 @@ type ThrottleStore interface {
 	// at most r.N and gains r.N every r.Per; a new bucket is full) and
 	// returns 0; when the bucket holds less than cost it takes nothing and
 	// returns how long until it holds enough. A cost of 0 only looks
-	// whether one token is there.
+	// whether one token is there; a negative cost gives tokens back (up to
+	// r.N).
 	TakeToken(ctx context.Context, key string, r Rate, cost float64) (time.Duration, error)
-	// Backoff returns how long key is still backed off, 0 when it is not.
-	Backoff(ctx context.Context, key string) (time.Duration, error)
-	// AddFailure counts a failure of key and returns the backoff key has
-	// now: none for the first free failures, then base, doubling with each
-	// further failure, up to max. Failures are forgotten a day after the
-	// last one.
-	AddFailure(ctx context.Context, key string, free int, base, max time.Duration) (time.Duration, error)
+	// AddFailure counts a failure of key, unless key is backed off: then it
+	// counts nothing and returns how long it still is (wait). Otherwise it
+	// returns the backoff that the failure starts (started): none for the
+	// first free failures, then base, doubling with each further failure,
+	// up to max. Failures are forgotten a day after the last one. Callers
+	// count an attempt before they check it, so that attempts made at once
+	// cannot all slip in before the first is counted, and clear the
+	// failures when it succeeds.
+	AddFailure(ctx context.Context, key string, free int, base, max time.Duration) (wait, started time.Duration, err error)
 	// ClearFailures forgets the failures of key.
 	ClearFailures(ctx context.Context, key string) error
 	// KnownIP reports whether the user signed in from ip before (see

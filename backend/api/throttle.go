@@ -162,86 +162,96 @@ func (s *Server) spend(ctx context.Context, what string, ip netip.Prefix, rate b
 	return nil
 }
 
+// attempt is a password check of an account from a client IP that
+// guardAttempt let go on, counted before the check (see AddFailure).
+type attempt struct {
+	name    string
+	ip      netip.Prefix
+	user    *backend.User // nil for a name that does not exist
+	known   bool          // ip signed in to the account before
+	started time.Duration // the backoff that counting it started, if any
+	budget  bool          // it took one of the account's budget (see below)
+}
+
 // guardAttempt lets a password check of the account name from ip go on,
 // or answers 429: when the pair is backed off after failures, or when ip
 // never signed in to the account and the account's budget of such failures
-// is spent. It reports whether ip is known to the account (user, nil for a
-// name that does not exist, which is then throttled like any other).
-func (s *Server) guardAttempt(ctx context.Context, name string, ip netip.Prefix, user *backend.User) (known bool, err error) {
-	l := s.Limits
+// is spent. It counts the check as a failure and takes it from the budget
+// before it is made, so that checks sent at once cannot all slip in before
+// the first is counted; attemptSucceeded takes that back. user is nil for
+// a name that does not exist, which is throttled like any other.
+func (s *Server) guardAttempt(r *http.Request, name string, ip netip.Prefix, user *backend.User) (*attempt, error) {
+	ctx, l := r.Context(), s.Limits
+	a := &attempt{name: name, ip: ip, user: user}
 	if !l.backoff() && !l.AccountBudget.Limited() {
-		return false, nil
+		return a, nil
 	}
 	// Asked for unknown names too, so they take the same time.
 	var uid int64
 	if user != nil {
 		uid = user.ID
 	}
-	if known, err = s.Store.KnownIP(ctx, uid, ip.String()); err != nil {
-		return false, err
+	var err error
+	if a.known, err = s.Store.KnownIP(ctx, uid, ip.String()); err != nil {
+		return nil, err
 	}
 	if l.backoff() {
-		wait, err := s.Store.Backoff(ctx, failKey(name, ip))
+		wait, started, err := s.Store.AddFailure(ctx, failKey(name, ip), l.LoginFreeFailures, backoffBase, l.LoginBackoffMax)
 		if err != nil {
-			return known, err
+			return nil, err
 		}
 		if wait > 0 {
-			return known, throttled(wait)
+			return nil, throttled(wait)
 		}
+		a.started = started
 	}
-	if !known && l.AccountBudget.Limited() {
-		wait, err := s.Store.TakeToken(ctx, accountKey(name), l.AccountBudget, 0)
+	if !a.known && l.AccountBudget.Limited() {
+		wait, err := s.Store.TakeToken(ctx, accountKey(name), l.AccountBudget, 1)
 		if err != nil {
-			return known, err
+			return nil, err
 		}
 		if wait > 0 {
-			return known, throttled(wait)
+			return nil, throttled(wait)
 		}
+		a.budget = true
 	}
-	return known, nil
+	return a, nil
 }
 
-// attemptFailed counts a wrong password for the account name from ip
-// (known: ip signed in to it before), and records the events of an
-// account that exists (user; nil for a name that does not): the failure,
-// and a throttle that it starts.
-func (s *Server) attemptFailed(r *http.Request, name string, ip netip.Prefix, user *backend.User, known bool) error {
-	ctx, l := r.Context(), s.Limits
-	if user != nil {
-		s.record(r, user.ID, backend.EventSignInFailed, "", nil)
+// attemptFailed records the events of a wrong password for an account
+// that exists: the failure, and a throttle that it starts (a backoff, or
+// the last of the account's budget for unknown IPs).
+func (s *Server) attemptFailed(r *http.Request, a *attempt) {
+	if a.user == nil {
+		return
 	}
-	if l.backoff() {
-		wait, err := s.Store.AddFailure(ctx, failKey(name, ip), l.LoginFreeFailures, backoffBase, l.LoginBackoffMax)
-		if err != nil {
-			return err
-		}
-		if wait > 0 && user != nil {
-			s.record(r, user.ID, backend.EventThrottled, "", map[string]any{"reason": "backoff", "retry_after": int(wait.Seconds())})
-		}
+	s.record(r, a.user.ID, backend.EventSignInFailed, "", nil)
+	if a.started > 0 {
+		s.record(r, a.user.ID, backend.EventThrottled, "", map[string]any{"reason": "backoff", "retry_after": int(a.started.Seconds())})
 	}
-	if !known && l.AccountBudget.Limited() {
-		if _, err := s.Store.TakeToken(ctx, accountKey(name), l.AccountBudget, 1); err != nil {
-			return err
-		}
-		if user != nil {
-			// Spent by this failure: from now on only known IPs get in.
-			if wait, err := s.Store.TakeToken(ctx, accountKey(name), l.AccountBudget, 0); err == nil && wait > 0 {
-				s.record(r, user.ID, backend.EventThrottled, "", map[string]any{"reason": "account_budget", "retry_after": int(wait.Seconds())})
-			}
+	if a.budget {
+		// Spent by this failure: from now on only known IPs get in.
+		if wait, err := s.Store.TakeToken(r.Context(), accountKey(a.name), s.Limits.AccountBudget, 0); err == nil && wait > 0 {
+			s.record(r, a.user.ID, backend.EventThrottled, "", map[string]any{"reason": "account_budget", "retry_after": int(wait.Seconds())})
 		}
 	}
-	return nil
 }
 
-// attemptSucceeded forgets the failures of the account from ip and
-// remembers ip as known to it.
-func (s *Server) attemptSucceeded(ctx context.Context, name string, ip netip.Prefix, user *backend.User) error {
+// attemptSucceeded takes back what guardAttempt counted (the failures of
+// the account from the IP are forgotten, the budget given back) and
+// remembers the IP as known to the account.
+func (s *Server) attemptSucceeded(ctx context.Context, a *attempt) error {
 	l := s.Limits
 	if !l.backoff() && !l.AccountBudget.Limited() {
 		return nil
 	}
-	if err := s.Store.ClearFailures(ctx, failKey(name, ip)); err != nil {
+	if err := s.Store.ClearFailures(ctx, failKey(a.name, a.ip)); err != nil {
 		return err
 	}
-	return s.Store.RememberIP(ctx, user.ID, ip.String())
+	if a.budget {
+		if _, err := s.Store.TakeToken(ctx, accountKey(a.name), l.AccountBudget, -1); err != nil {
+			return err
+		}
+	}
+	return s.Store.RememberIP(ctx, a.user.ID, a.ip.String())
 }

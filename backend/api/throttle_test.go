@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -115,6 +116,40 @@ func TestLoginBackoff(t *testing.T) {
 				t.Fatalf("Retry-After after many failures = %v, want the cap %v", got, want)
 			}
 		})
+	})
+}
+
+// TestGuessesAtOnce: wrong passwords sent all at once from one IP are
+// checked no more often than one after the other would be: each is
+// counted before its check, so the backoff stops the rest.
+func TestGuessesAtOnce(t *testing.T) {
+	t.Parallel()
+	forEachDB(t, func(t *testing.T, e *env) {
+		e = throttledEnv(e, limits())
+		e.register("apple", "mango")
+		const n = 30
+		codes := make(chan int, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { codes <- e.loginFrom("203.0.113.9", "apple", fmt.Sprint("guess", i)).Code })
+		}
+		wg.Wait()
+		close(codes)
+		checked := 0
+		for code := range codes {
+			switch code {
+			case 401:
+				checked++
+			case 429:
+			default:
+				t.Fatalf("status %d, want 401 or 429", code)
+			}
+		}
+		if want := limits().LoginFreeFailures + 1; checked != want {
+			t.Fatalf("%d of %d guesses sent at once were checked, want %d (the free failures and the one that starts the backoff)", checked, n, want)
+		}
+		// The owner, from elsewhere, is not stopped.
+		checkJSON(t, e.loginFrom("198.51.100.7", "apple", "mango"), 200, "")
 	})
 }
 

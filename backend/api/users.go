@@ -100,7 +100,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	known, err := s.guardAttempt(ctx, name, ip, user)
+	a, err := s.guardAttempt(r, name, ip, user)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -113,14 +113,11 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	// hash, against a dummy of the usual kind), so the answer does not
 	// tell which names exist.
 	if !s.Passwords.Check(hash, c.Password) || user == nil {
-		if err := s.attemptFailed(r, name, ip, user, known); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
+		s.attemptFailed(r, a)
 		s.writeError(w, r, errBadCredentials)
 		return
 	}
-	if err := s.attemptSucceeded(ctx, name, ip, user); err != nil {
+	if err := s.attemptSucceeded(ctx, a); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -198,17 +195,18 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, p *princ
 		s.writeError(w, r, err)
 		return
 	}
-	known, err := s.guardAttempt(ctx, p.user.Name, ip, p.user)
+	a, err := s.guardAttempt(r, p.user.Name, ip, p.user)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	if !s.Passwords.Check(p.user.Password, current) {
-		if err := s.attemptFailed(r, p.user.Name, ip, p.user, known); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
+		s.attemptFailed(r, a)
 		s.writeError(w, r, backend.Errorf(shared.CodeBadCredentials, "Incorrect password"))
+		return
+	}
+	if err := s.attemptSucceeded(ctx, a); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	// The new password, every session ended and this client's new one, in

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -62,6 +60,11 @@ func (s *DB) TakeToken(ctx context.Context, key string, r backend.Rate, cost flo
 		perToken := r.Per.Seconds() / float64(r.N)
 		elapsed := max(0, now.Sub(row.UpdatedAt).Seconds())
 		tokens := min(float64(r.N), row.Tokens+elapsed/perToken)
+		if cost < 0 { // given back
+			row.Tokens, row.UpdatedAt = min(float64(r.N), tokens-cost), now
+			_, err := tx.NewUpdate().Model(row).Column("tokens", "updated_at").WherePK().Exec(ctx)
+			return err
+		}
 		if need := max(cost, 1); tokens < need {
 			wait = time.Duration((need - tokens) * perToken * float64(time.Second))
 			return nil
@@ -79,44 +82,34 @@ func (s *DB) TakeToken(ctx context.Context, key string, r backend.Rate, cost flo
 	return wait, nil
 }
 
-// Backoff implements backend.ThrottleStore.
-func (s *DB) Backoff(ctx context.Context, key string) (time.Duration, error) {
-	var until time.Time
-	err := s.bun.NewSelect().Model((*throttleRow)(nil)).Column("blocked_until").Where("key = ?", key).Scan(ctx, &until)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return 0, nil
-	case err != nil:
-		return 0, fmt.Errorf("read backoff %s: %w", key, err)
-	}
-	return max(0, until.Sub(s.Now())), nil
-}
-
 // AddFailure implements backend.ThrottleStore.
-func (s *DB) AddFailure(ctx context.Context, key string, free int, base, maxWait time.Duration) (time.Duration, error) {
+func (s *DB) AddFailure(ctx context.Context, key string, free int, base, maxWait time.Duration) (wait, started time.Duration, err error) {
 	now := s.Now().UTC()
-	var wait time.Duration
-	err := s.lockThrottle(ctx, key, throttleRow{UpdatedAt: now}, func(tx bun.Tx, row *throttleRow) error {
+	err = s.lockThrottle(ctx, key, throttleRow{UpdatedAt: now}, func(tx bun.Tx, row *throttleRow) error {
+		if row.BlockedUntil.After(now) {
+			wait = row.BlockedUntil.Sub(now)
+			return nil
+		}
 		if now.Sub(row.UpdatedAt) > failureMemory {
 			row.Failures = 0
 		}
 		row.Failures++
 		row.UpdatedAt = now
 		if over := row.Failures - free; over > 0 && base > 0 {
-			wait = base
-			for i := 1; i < over && wait < maxWait; i++ {
-				wait *= 2
+			started = base
+			for i := 1; i < over && started < maxWait; i++ {
+				started *= 2
 			}
-			wait = min(wait, maxWait)
-			row.BlockedUntil = now.Add(wait)
+			started = min(started, maxWait)
+			row.BlockedUntil = now.Add(started)
 		}
 		_, err := tx.NewUpdate().Model(row).Column("failures", "blocked_until", "updated_at").WherePK().Exec(ctx)
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("count failure %s: %w", key, err)
+		return 0, 0, fmt.Errorf("count failure %s: %w", key, err)
 	}
-	return wait, nil
+	return wait, started, nil
 }
 
 // ClearFailures implements backend.ThrottleStore.

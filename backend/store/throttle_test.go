@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -62,6 +63,20 @@ func TestTakeToken(t *testing.T) {
 		if got := take("a", 1); got == 0 {
 			t.Fatal("the bucket held more than N after a long rest")
 		}
+		// Given back: one token, then no more than N.
+		take("a", -1)
+		if got := take("a", 1); got != 0 {
+			t.Fatalf("after a token given back: wait %v, want 0", got)
+		}
+		for range 5 {
+			take("a", -1)
+		}
+		for range 3 {
+			take("a", 1)
+		}
+		if got := take("a", 1); got == 0 {
+			t.Fatal("tokens given back filled the bucket beyond N")
+		}
 		if got, err := db.TakeToken(ctx, "c", backend.Rate{}, 1); err != nil || got != 0 {
 			t.Fatalf("no limit: %v, %v", got, err)
 		}
@@ -109,51 +124,74 @@ func TestFailures(t *testing.T) {
 		db := storetest.Open(t, kind)
 		c := testclock.New()
 		db.Now = c.Now
-		fail := func() time.Duration {
+		fail := func(key string) (wait, started time.Duration) {
 			t.Helper()
-			wait, err := db.AddFailure(ctx, "k", 2, time.Second, 5*time.Second)
+			wait, started, err := db.AddFailure(ctx, key, 2, time.Second, 5*time.Second)
 			if err != nil {
 				t.Fatal(err)
 			}
-			return wait
+			return wait, started
 		}
-		backoff := func() time.Duration {
-			t.Helper()
-			wait, err := db.Backoff(ctx, "k")
-			if err != nil {
-				t.Fatal(err)
-			}
-			return wait
-		}
+		// Each failure after the backoff it started: 2 free, then doubling
+		// up to the cap.
 		for i, want := range []time.Duration{0, 0, time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second} {
-			if got := fail(); got != want {
-				t.Fatalf("failure %d: backoff %v, want %v", i+1, got, want)
+			wait, started := fail("k")
+			if wait != 0 || started != want {
+				t.Fatalf("failure %d: wait %v, started %v; want 0 and %v", i+1, wait, started, want)
 			}
-			if got := backoff(); got != want {
-				t.Fatalf("after failure %d: Backoff = %v, want %v", i+1, got, want)
+			if want == 0 {
+				continue
 			}
-		}
-		c.Advance(3 * time.Second)
-		if got, want := backoff(), 2*time.Second; got != want {
-			t.Fatalf("Backoff 3 s later = %v, want %v", got, want)
+			// Backed off: counted as nothing, told how long is left.
+			c.Advance(want / 2)
+			if wait, started := fail("k"); wait != want-want/2 || started != 0 {
+				t.Fatalf("while backed off after failure %d: wait %v, started %v; want %v and 0", i+1, wait, started, want-want/2)
+			}
+			c.Advance(want - want/2)
 		}
 		if err := db.ClearFailures(ctx, "k"); err != nil {
 			t.Fatal(err)
 		}
-		if got := backoff(); got != 0 {
-			t.Fatalf("Backoff after ClearFailures = %v", got)
-		}
-		if got := fail(); got != 0 {
-			t.Fatalf("first failure after ClearFailures: %v", got)
+		for i := range 3 {
+			if wait, started := fail("k"); wait != 0 || (started != 0) != (i == 2) {
+				t.Fatalf("failure %d after ClearFailures: wait %v, started %v", i+1, wait, started)
+			}
 		}
 		// A day after the last failure they are forgotten.
-		fail()
+		fail("day")
+		fail("day")
 		c.Advance(25 * time.Hour)
-		if got := fail(); got != 0 {
-			t.Fatalf("failure a day later: backoff %v, want 0", got)
+		if wait, started := fail("day"); wait != 0 || started != 0 {
+			t.Fatalf("failure a day later: wait %v, started %v; want none", wait, started)
 		}
-		if got, err := db.Backoff(ctx, "never"); err != nil || got != 0 {
-			t.Fatalf("Backoff(never) = %v, %v", got, err)
+	})
+}
+
+// TestFailuresConcurrent: failures counted at once are counted one after
+// the other: past the free ones, one starts the backoff and the others
+// are refused.
+func TestFailuresConcurrent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	storetest.ForEach(t, func(t *testing.T, kind store.Kind) {
+		db := storetest.Open(t, kind)
+		const n, free = 20, 3
+		var counted atomic.Int32
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				wait, _, err := db.AddFailure(ctx, "k", free, time.Minute, time.Hour)
+				if err != nil {
+					t.Error(err)
+				}
+				if wait == 0 {
+					counted.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if got, want := counted.Load(), int32(free+1); got != want {
+			t.Fatalf("%d of %d failures at once were counted, want %d", got, n, want)
 		}
 	})
 }
@@ -200,7 +238,7 @@ func TestPurgeThrottle(t *testing.T) {
 		c := testclock.New()
 		db.Now = c.Now
 		for i := range 1200 { // more than one batch
-			if _, err := db.AddFailure(ctx, fmt.Sprint("old-", i), 5, time.Second, time.Minute); err != nil {
+			if _, _, err := db.AddFailure(ctx, fmt.Sprint("old-", i), 5, time.Second, time.Minute); err != nil {
 				t.Fatal(err)
 			}
 		}
