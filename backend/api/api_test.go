@@ -272,6 +272,22 @@ func TestBadInput(t *testing.T) {
 			w := e.do(req{method: "POST", path: "/api/register"})
 			checkMsg(t, w, 400, shared.MsgMissingCredentials, shared.CodeMissingCredentials)
 		})
+		t.Run("ErrTextPlainWhereNoBodyIsRead", func(t *testing.T) {
+			// Refresh and events/seen read no body, but refuse one that is
+			// not JSON all the same (after the token's checks); without a
+			// body they need no Content-Type.
+			e.register("frank", "secret")
+			p := e.login("frank", "secret")
+			for _, r := range []req{
+				{method: "POST", path: "/api/refresh", body: "hello", header: bearer(p.RefreshToken)},
+				{method: "POST", path: "/api/events/seen", body: "hello", header: bearer(p.AccessToken)},
+			} {
+				r.header["Content-Type"] = "text/plain"
+				checkMsg(t, e.do(r), 415, "Content-Type must be application/json", shared.CodeUnsupportedMedia)
+			}
+			checkJSON(t, e.do(req{method: "POST", path: "/api/events/seen", header: bearer(p.AccessToken)}), 200, "")
+			checkJSON(t, e.do(req{method: "POST", path: "/api/refresh", header: bearer(p.RefreshToken)}), 200, "")
+		})
 		t.Run("ErrHugeAuthorization", func(t *testing.T) {
 			w := e.do(req{method: "GET", path: "/api/user-data", header: map[string]string{"Authorization": "Bearer " + strings.Repeat("a.", 20000) + "a"}})
 			checkMsg(t, w, 422, "Not enough segments", shared.CodeMalformedToken)
@@ -353,6 +369,12 @@ func TestCORS(t *testing.T) {
 		w = e.do(req{method: "GET", path: "/api/healthz", header: map[string]string{"Origin": "https://app.example.com"}})
 		if got := w.Header().Get("Access-Control-Allow-Origin"); got != "https://app.example.com" {
 			t.Fatalf("ACAO = %q, want the allowed origin", got)
+		}
+		// Without Origin: no ACAO (not "*"), and Vary so that a cache
+		// keeps it apart.
+		w = e.do(req{method: "GET", path: "/api/healthz"})
+		if got, vary := w.Header().Get("Access-Control-Allow-Origin"), w.Header().Get("Vary"); got != "" || vary != "Origin" {
+			t.Fatalf("without Origin: ACAO = %q, Vary = %q; want none and Origin", got, vary)
 		}
 	})
 }

@@ -113,7 +113,11 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, p *princip
 // handleEventsSeen records that the caller looked at the events: the
 // account page stops warning about the ones before.
 func (s *Server) handleEventsSeen(w http.ResponseWriter, r *http.Request, p *principal) {
-	if err := s.Store.SeeEvents(r.Context(), p.user.ID); err != nil {
+	err := checkJSONType(r) // it reads no body, but any POST body is JSON
+	if err == nil {
+		err = s.Store.SeeEvents(r.Context(), p.user.ID)
+	}
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -155,8 +155,12 @@ func (s *Server) cors(next http.Handler) http.Handler {
 		h := w.Header()
 		origin := r.Header.Get("Origin")
 		switch {
-		case origin == "":
+		case origin == "" && s.originAllowed("*"):
 			h.Set("Access-Control-Allow-Origin", "*")
+		case origin == "":
+			// An allow-list: the answer to a request without Origin names
+			// none, and must not be reused by a cache for one with it.
+			h.Add("Vary", "Origin")
 		case s.originAllowed(origin):
 			h.Set("Access-Control-Allow-Origin", origin)
 			h.Add("Vary", "Origin")

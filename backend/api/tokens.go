@@ -73,6 +73,10 @@ func (s *Server) issue(spec backend.TokenSpec) (string, error) {
 // window (a lost answer, or a second tab that raced the first), which gets
 // a pair with the session's current refresh token.
 func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request, p *principal) {
+	if err := checkJSONType(r); err != nil { // it reads no body, but any POST body is JSON
+		s.writeError(w, r, err)
+		return
+	}
 	var (
 		pair shared.TokenPair
 		err  error

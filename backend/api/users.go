@@ -42,8 +42,9 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 	}
 	name, err := validateRegistration(c)
 	if err == nil {
-		// Only a request that would create an account costs: a typo costs
-		// the client nothing and the server no bcrypt.
+		// A request that breaks the rules costs nothing (a typo); one for
+		// a name already taken costs as one that creates an account, or
+		// the answers would list the taken names at any speed.
 		err = s.spend(r.Context(), "register", s.clientIP(r), s.Limits.RegisterRate)
 	}
 	if err != nil {
