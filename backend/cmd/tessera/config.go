@@ -84,7 +84,7 @@ Usage: tessera        (configured by the environment; every variable optional)
   CACHE_SIZE         100000                      sessions, users and revoked token ids kept in memory, so that
                                                  authenticated requests need no database round trip; 0 = off
   EVENTS_MAX_AGE     2160h                       security events are kept this long (90 days)...
-  EVENTS_PER_USER    1000                        ...and at most this many a user, the newest
+  EVENTS_PER_USER    1000                        ...and at most this many a user, the newest; 0 = no limit
   LEGACY_TOKENS      on with JWT_SECRET set,     on: tokens without a session (made by a Flask-JWT-Extended app
                      else off                    with the same secret) are accepted; off: refused
   REGISTRATION       open                        open: anyone may create an account; closed: only the operator
