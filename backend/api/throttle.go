@@ -195,16 +195,8 @@ func (s *Server) guardAttempt(r *http.Request, name string, ip netip.Prefix, use
 	if a.known, err = s.Store.KnownIP(ctx, uid, ip.String()); err != nil {
 		return nil, err
 	}
-	if l.backoff() {
-		wait, started, err := s.Store.AddFailure(ctx, failKey(name, ip), l.LoginFreeFailures, backoffBase, l.LoginBackoffMax)
-		if err != nil {
-			return nil, err
-		}
-		if wait > 0 {
-			return nil, throttled(wait)
-		}
-		a.started = started
-	}
+	// The budget first: a request it refuses checks no password, so it
+	// must not count as a failure of the pair either.
 	if !a.known && l.AccountBudget.Limited() {
 		wait, err := s.Store.TakeToken(ctx, accountKey(name), l.AccountBudget, 1)
 		if err != nil {
@@ -214,6 +206,21 @@ func (s *Server) guardAttempt(r *http.Request, name string, ip netip.Prefix, use
 			return nil, throttled(wait)
 		}
 		a.budget = true
+	}
+	if l.backoff() {
+		wait, started, err := s.Store.AddFailure(ctx, failKey(name, ip), l.LoginFreeFailures, backoffBase, l.LoginBackoffMax)
+		if err == nil && wait > 0 {
+			err = throttled(wait)
+		}
+		if err != nil {
+			if a.budget { // no password is checked: the budget is given back
+				if _, rerr := s.Store.TakeToken(ctx, accountKey(name), l.AccountBudget, -1); rerr != nil {
+					return nil, rerr
+				}
+			}
+			return nil, err
+		}
+		a.started = started
 	}
 	return a, nil
 }

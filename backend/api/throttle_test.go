@@ -211,6 +211,65 @@ func TestAccountBudget(t *testing.T) {
 	})
 }
 
+// TestBudgetRefusalsCountNoFailure: while an attack keeps the account's
+// budget spent, the owner's right password from a new IP is refused (429)
+// but not counted as a failure: once the budget has a token again, it
+// gets in, with no backoff built by the refusals.
+func TestBudgetRefusalsCountNoFailure(t *testing.T) {
+	t.Parallel()
+	forEachDB(t, func(t *testing.T, e *env) {
+		l := limits()
+		l.AccountBudget = backend.Rate{N: 2, Per: 100 * time.Minute} // a token every 50 min
+		e = throttledEnv(e, l)
+		e.register("apple", "mango")
+		checkMsg(t, e.loginFrom("203.0.113.1", "apple", "guess1"), 401, "Incorrect password or username", shared.CodeBadCredentials)
+		checkMsg(t, e.loginFrom("203.0.113.2", "apple", "guess2"), 401, "Incorrect password or username", shared.CodeBadCredentials)
+		const owner = "198.51.100.7" // never signed in to apple
+		for range 49 {               // once a minute: had they counted, a backoff of 15 min would run now
+			checkThrottled(t, e.loginFrom(owner, "apple", "mango"))
+			e.clock.Advance(time.Minute)
+		}
+		e.clock.Advance(time.Minute) // a token is back
+		checkJSON(t, e.loginFrom(owner, "apple", "mango"), 200, "")
+	})
+}
+
+// TestPasswordChangeAfterRehash: when a sign-in rehashes the password
+// (BCRYPT_COST changed) between the change's check of the current
+// password and its write, the change still succeeds: it checks again
+// against the hash stored now.
+func TestPasswordChangeAfterRehash(t *testing.T) {
+	t.Parallel()
+	forEachDB(t, func(t *testing.T, e *env) {
+		e = throttledEnv(e, limits())
+		ctx := t.Context()
+		e.register("apple", "mango")
+		p := e.login("apple", "mango")
+		u, err := e.db.UserByName(ctx, "apple")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rehashed := false
+		// Right after the check succeeded (its failures are cleared).
+		e.afterQuery(`DELETE FROM "throttle"`, func() {
+			h, err := e.srv.Passwords.Hash("mango")
+			if err == nil {
+				rehashed, err = e.db.Rehash(ctx, u.ID, u.Password, h)
+			}
+			if err != nil {
+				t.Error(err)
+			}
+		})
+		w := e.do(req{method: "POST", path: "/api/password", body: passwordBody("mango", "papaya"), header: bearer(p.AccessToken)})
+		if !rehashed {
+			t.Fatal("the password was not rehashed during the change: the test missed its moment")
+		}
+		checkJSON(t, w, 200, "")
+		checkJSON(t, e.loginFrom("198.51.100.1", "apple", "papaya"), 200, "")
+		checkMsg(t, e.loginFrom("198.51.100.1", "apple", "mango"), 401, "Incorrect password or username", shared.CodeBadCredentials)
+	})
+}
+
 // TestPerIPBudgets: registrations, sign-ins and password changes per
 // client IP, token buckets that refill.
 func TestPerIPBudgets(t *testing.T) {

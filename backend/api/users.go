@@ -215,11 +215,19 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, p *princ
 	hash, err := s.Passwords.Hash(next)
 	sess := s.newSession(r, p.user.ID)
 	if err == nil {
-		_, err = s.Store.SetPassword(ctx, p.user.ID, backend.PasswordChange{
-			Hash: hash, Previous: p.user.Password, Reason: backend.ReasonPasswordChange, Next: sess,
-		})
+		change := backend.PasswordChange{Hash: hash, Previous: p.user.Password, Reason: backend.ReasonPasswordChange, Next: sess}
+		_, err = s.Store.SetPassword(ctx, p.user.ID, change)
+		if errors.Is(err, backend.ErrConflict) {
+			// The hash changed since it was checked. A sign-in may have
+			// rehashed the same password (BCRYPT_COST changed): check
+			// again against what is stored now.
+			if u, uerr := s.Store.UserByName(ctx, p.user.Name); uerr == nil && u.ID == p.user.ID && s.Passwords.Check(u.Password, current) {
+				change.Previous = u.Password
+				_, err = s.Store.SetPassword(ctx, p.user.ID, change)
+			}
+		}
 		if errors.Is(err, backend.ErrConflict) || errors.Is(err, backend.ErrNotFound) {
-			err = errRevoked // another change won the race: the current password checked is not current
+			err = errRevoked // another change won the race: the password checked is not current
 		}
 	}
 	var pair shared.TokenPair
