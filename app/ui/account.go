@@ -28,10 +28,7 @@ func (c *accountPage) mount(ctx app.Context) {
 	}
 }
 
-// load fetches the account. (Not inlined: each caller would get a copy
-// of its functions.)
-//
-//go:noinline
+// load fetches the account.
 func (c *accountPage) load() {
 	c.pageState.load(func(ctx context.Context) (func(), error) {
 		a, err := c.env.client.Account(ctx)

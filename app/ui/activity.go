@@ -54,10 +54,7 @@ func (c *activityPage) loadMore(app.Context, app.Event) { c.fetch(c.next) }
 
 // fetch fetches the page of events before the cursor before: the first
 // ("") replaces the list, the others add to it and take the focus to the
-// first event they add. (Not inlined: each caller would get a copy of its
-// functions.)
-//
-//go:noinline
+// first event they add.
 func (c *activityPage) fetch(before string) {
 	client := c.env.client
 	c.pageState.load(func(ctx context.Context) (func(), error) {

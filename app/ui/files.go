@@ -58,10 +58,7 @@ func (c *filesPage) revokeAll() {
 	}
 }
 
-// load fetches the list, then the images. (Not inlined: each caller would get a copy
-// of its functions.)
-//
-//go:noinline
+// load fetches the list, then the images.
 func (c *filesPage) load() {
 	c.pageState.load(func(ctx context.Context) (func(), error) {
 		list, err := c.env.client.Files(ctx)

@@ -71,10 +71,7 @@ func button(id, class, label string, off bool, attrs ...string) app.HTMLElem {
 	return el("button", append([]string{"type", "button", "id", id, "class", class, "disabled", flag(off)}, attrs...)...).Text(label)
 }
 
-// bind is an input handler that keeps the input's value in *p. (Not
-// inlined: every caller would get a copy of the handler.)
-//
-//go:noinline
+// bind is an input handler that keeps the input's value in *p.
 func bind(p *string) app.EventHandler {
 	return func(ctx app.Context, _ app.Event) {
 		*p = ctx.JSSrc().Get("value").String()

@@ -181,29 +181,19 @@ func (s *pageState) mountSignedIn(ctx app.Context, path, field string) bool {
 }
 
 // dispatch runs fn on the UI goroutine, then renders the page again:
-// ctx.Dispatch of the page's context. (Its one caller of go-app's
-// Dispatch, and those of later: the compiler would copy their inner
-// function into every caller, and app.wasm would grow with each.)
-//
-//go:noinline
+// ctx.Dispatch of the page's context.
 func (s *pageState) dispatch(fn func(app.Context)) { s.ctx.Dispatch(fn) }
 
 // later runs fn after the next render: ctx.Defer.
-//
-//go:noinline
 func (s *pageState) later(fn func()) { s.ctx.Defer(func(app.Context) { fn() }) }
 
 // focusLater moves the focus to the element id after the next render.
-//
-//go:noinline
 func (s *pageState) focusLater(id string) { s.later(func() { focusElement(id) }) }
 
 // load fetches what the page shows: call runs on a goroutine, then the
 // function it returns, show, runs on the UI goroutine to show the result;
 // a failure goes to s.fail instead. One load runs at a time, and none once
 // the session ended. The page must be mounted.
-//
-//go:noinline
 func (s *pageState) load(call func(context.Context) (show func(), err error)) {
 	if s.loading || s.ended {
 		return

@@ -39,10 +39,7 @@ func (c *sessionsPage) mount(ctx app.Context) {
 	}
 }
 
-// load fetches the list. (Not inlined: each caller would get a copy
-// of its functions.)
-//
-//go:noinline
+// load fetches the list.
 func (c *sessionsPage) load() {
 	c.pageState.load(func(ctx context.Context) (func(), error) {
 		list, err := c.env.client.Sessions(ctx)
