@@ -161,22 +161,17 @@ func importFlask(ctx context.Context, cfg Config, source string, dryRun bool, st
 	if err != nil {
 		return 0, fmt.Errorf("read %s: %w", store.Redacted(source), err)
 	}
-	newFile := ""
-	if kind == store.SQLite {
-		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-			newFile = path
-			if dryRun {
-				// Nothing may be created: the run compares with an empty
-				// database of its own.
-				dir, err := os.MkdirTemp("", "tessera-import-dry-run-")
-				if err != nil {
-					return 0, err
-				}
-				defer os.RemoveAll(dir)
-				target = "sqlite:" + filepath.Join(dir, "tessera.db")
-				fmt.Fprintf(stdout, "there is no database at %s yet: the import would create it\n", path)
-			}
+	newFile := missingSQLite(target)
+	if newFile != "" && dryRun {
+		// Nothing may be created: the run compares with an empty database
+		// of its own.
+		dir, err := os.MkdirTemp("", "tessera-import-dry-run-")
+		if err != nil {
+			return 0, err
 		}
+		defer os.RemoveAll(dir)
+		target = "sqlite:" + filepath.Join(dir, "tessera.db")
+		fmt.Fprintf(stdout, "there is no database at %s yet: the import would create it\n", newFile)
 	}
 	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
