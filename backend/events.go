@@ -14,7 +14,7 @@ type Event struct {
 	UserID    int64
 	Kind      string
 	At        time.Time
-	IP        string // the client (see the API's clientIP), "" for the operator
+	IP        string // the client's address (see the API's clientAddr), "" for the operator
 	UserAgent string // trimmed
 	SessionID string // the session concerned, when there is one
 	// Detail is a small JSON object that depends on Kind (new_device,
@@ -35,6 +35,12 @@ const (
 	EventRegistered     = "registered"
 	EventUserDeleted    = "user_deleted" // for the operator only
 )
+
+// EventKinds are all the kinds, in the order above.
+var EventKinds = []string{
+	EventSignedIn, EventSignInFailed, EventThrottled, EventReuseDetected, EventGraceUsed,
+	EventSignedOut, EventSessionEnded, EventPasswordChange, EventRegistered, EventUserDeleted,
+}
 
 // AlertKinds are the kinds the account page warns about until the user
 // has looked at the activity.

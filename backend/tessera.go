@@ -118,9 +118,6 @@ type UserStore interface {
 	// DeleteUser deletes the user named name, with its sessions, and
 	// returns it; an unknown name is an error wrapping ErrNotFound.
 	DeleteUser(ctx context.Context, name string) (*User, error)
-	// CommonHashCost returns the bcrypt cost most stored password hashes
-	// have, or 0 when there are none.
-	CommonHashCost(ctx context.Context) (int, error)
 }
 
 // ThrottleStore keeps the counters of the API's limits in the database,

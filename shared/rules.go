@@ -69,6 +69,13 @@ func CheckPassword(password string) *Error {
 	return nil
 }
 
+// CheckUsername applies the register rules for usernames alone (a name
+// checked before a password is asked for): nil, or an *Error as
+// CheckCredentials gives for that name with a valid password.
+func CheckUsername(username string) *Error {
+	return CheckCredentials(username, strings.Repeat("x", MinPasswordRunes))
+}
+
 // ValidUsername reports whether name is free of what no username may hold:
 // invalid UTF-8, control and format characters (NUL, bidi overrides,
 // zero-width joiners) and white space at either end. Length is not checked.

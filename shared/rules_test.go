@@ -80,6 +80,25 @@ func TestCheckPassword(t *testing.T) {
 	}
 }
 
+func TestCheckUsername(t *testing.T) {
+	for name, code := range map[string]string{
+		"alice":                 "",
+		"abc":                   "",
+		"":                      CodeMissingCredentials,
+		"al":                    CodeUsernameTooShort,
+		strings.Repeat("u", 65): CodeUsernameTooLong,
+		" alice":                CodeUsernameInvalid,
+	} {
+		got := ""
+		if err := CheckUsername(name); err != nil {
+			got = err.Code
+		}
+		if got != code {
+			t.Errorf("CheckUsername(%q) code = %q, want %q", name, got, code)
+		}
+	}
+}
+
 func TestSessionOver(t *testing.T) {
 	wrap := func(e *Error) error { return fmt.Errorf("GET /api/files: %w", e) }
 	tests := []struct {

@@ -260,19 +260,6 @@ func TestUserMaintenance(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, kind store.Kind) {
 		db := storetest.Open(t, kind)
 		db.Now = fixedNow
-		t.Run("CommonHashCost", func(t *testing.T) {
-			if got, err := db.CommonHashCost(ctx); err != nil || got != 0 {
-				t.Fatalf("no users: %d, %v", got, err)
-			}
-			for i, hash := range []string{"$2a$10$x", "$2a$12$y", "$2b$12$z", "pbkdf2:sha256:600000$s$h"} {
-				if _, err := db.CreateUser(ctx, fmt.Sprint("cost", i), hash); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if got, err := db.CommonHashCost(ctx); err != nil || got != 12 {
-				t.Fatalf("CommonHashCost = %d, %v; want 12", got, err)
-			}
-		})
 		t.Run("Rehash", func(t *testing.T) {
 			u, err := db.CreateUser(ctx, "rehash", "$2a$04$old")
 			if err != nil {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -206,33 +205,6 @@ func (s *DB) DeleteUser(ctx context.Context, name string) (*backend.User, error)
 		return nil, fmt.Errorf("user %q: %w", name, backend.ErrNotFound)
 	}
 	return row.user(), nil
-}
-
-// CommonHashCost implements backend.UserStore. bcrypt hashes read
-// "$2a$CC$...": the cost is the two digits at offset 4. The server uses
-// CommonHashParams, which counts imported werkzeug hashes too.
-func (s *DB) CommonHashCost(ctx context.Context) (int, error) {
-	var rows []struct {
-		Cost string `bun:"cost"`
-		N    int    `bun:"n"`
-	}
-	err := s.bun.NewSelect().Model((*userRow)(nil)).
-		ColumnExpr("substr(password, 5, 2) AS cost").ColumnExpr("count(*) AS n").
-		Where("password LIKE '$2_$%'").
-		GroupExpr("substr(password, 5, 2)").
-		OrderExpr("n DESC, cost DESC").Limit(1).
-		Scan(ctx, &rows)
-	if err != nil {
-		return 0, fmt.Errorf("common hash cost: %w", err)
-	}
-	if len(rows) == 0 {
-		return 0, nil
-	}
-	cost, err := strconv.Atoi(rows[0].Cost)
-	if err != nil {
-		return 0, nil // not a bcrypt hash after all
-	}
-	return cost, nil
 }
 
 // CommonHashParams returns the kind and parameters most stored password

@@ -11,10 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/text/unicode/norm"
-
 	"tessera/backend"
-	"tessera/backend/store"
 )
 
 // eventsUsage is what `tessera events -h` prints.
@@ -30,13 +27,6 @@ server runs.
   --kind KIND       only events of KIND: ` + "%s" + `
   --since DURATION  only the events of the last DURATION (a Go duration: 24h, 90m)
 `
-
-// eventKinds are the kinds --kind accepts.
-var eventKinds = []string{
-	backend.EventSignedIn, backend.EventSignInFailed, backend.EventThrottled, backend.EventReuseDetected,
-	backend.EventGraceUsed, backend.EventSignedOut, backend.EventSessionEnded, backend.EventPasswordChange,
-	backend.EventRegistered, backend.EventUserDeleted,
-}
 
 // eventLine is one line of `tessera events`.
 type eventLine struct {
@@ -54,7 +44,7 @@ type eventLine struct {
 // runEvents runs `tessera events ARGS...` and returns the exit code: 0
 // done, 1 failed, 2 usage or configuration error.
 func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	usage := fmt.Sprintf(eventsUsage, strings.Join(eventKinds, ", "))
+	usage := fmt.Sprintf(eventsUsage, strings.Join(backend.EventKinds, ", "))
 	fs := flag.NewFlagSet("tessera events", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	user := fs.String("user", "", "")
@@ -72,7 +62,7 @@ func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	case fs.NArg() > 0:
 		fmt.Fprintf(stderr, "tessera events: unexpected argument %q\n\n%s", fs.Arg(0), usage)
 		return 2
-	case *kind != "" && !slices.Contains(eventKinds, *kind):
+	case *kind != "" && !slices.Contains(backend.EventKinds, *kind):
 		fmt.Fprintf(stderr, "tessera events: unknown kind %q\n\n%s", *kind, usage)
 		return 2
 	case *since < 0:
@@ -89,13 +79,7 @@ func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		return 1
 	}
 	// Reading must not leave a new, empty database behind.
-	if path := missingSQLite(cfg.DatabaseURL); path != "" {
-		fmt.Fprintf(stderr, "tessera events: %s\n", noDatabase(path))
-		return 1
-	}
-	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	db, err := store.Open(openCtx, cfg.DatabaseURL)
+	db, _, err := openStore(ctx, cfg.DatabaseURL, false)
 	if err != nil {
 		return fail(err)
 	}
@@ -106,11 +90,7 @@ func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		f.Since = time.Now().Add(-*since)
 	}
 	if *user != "" {
-		u, err := db.UserByName(ctx, norm.NFC.String(*user))
-		if errors.Is(err, backend.ErrNotFound) {
-			fmt.Fprintf(stderr, "tessera events: no user is named %q\n", *user)
-			return 1
-		}
+		u, err := lookUpUser(ctx, db, *user)
 		if err != nil {
 			return fail(err)
 		}

@@ -89,7 +89,7 @@ func importName(name string) error {
 	case norm.NFC.String(name) != name:
 		return fmt.Errorf("not in Unicode NFC form, in which Tessera keeps names (it would be %q)", norm.NFC.String(name))
 	}
-	if e := shared.CheckCredentials(name, strings.Repeat("x", shared.MinPasswordRunes)); e != nil {
+	if e := shared.CheckUsername(name); e != nil {
 		return errors.New(e.Msg)
 	}
 	return nil
@@ -173,9 +173,7 @@ func importFlask(ctx context.Context, cfg Config, source string, dryRun bool, st
 		target = "sqlite:" + filepath.Join(dir, "tessera.db")
 		fmt.Fprintf(stdout, "there is no database at %s yet: the import would create it\n", newFile)
 	}
-	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	db, err := store.Open(openCtx, target)
+	db, _, err := openStore(ctx, target, true)
 	if err != nil {
 		return 0, err
 	}

@@ -220,9 +220,10 @@ func throttleMemory(l api.Limits) time.Duration {
 }
 
 // purgeLoop deletes expired blocklist rows, ended sessions, forgotten
-// throttle counters and old security events every interval, so the tables do not grow forever, and
-// follows the cost most password hashes have (they change cost as users
-// sign in after BCRYPT_COST changed).
+// throttle counters and old security events every interval, so the
+// tables do not grow forever, and after each interval follows the cost
+// most password hashes have (they change cost as users sign in after
+// BCRYPT_COST changed).
 func (m *Main) purgeLoop(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -245,12 +246,12 @@ func (m *Main) purgeLoop(ctx context.Context, interval time.Duration) {
 		} else if n > 0 {
 			m.Logger.Info("purged expired blocklist rows, ended sessions, old throttle counters and events", "rows", n)
 		}
-		m.useCommonCost(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		m.useCommonCost(ctx) // Run did it at the start
 	}
 }
 

@@ -170,17 +170,11 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 }
 
-// open opens and migrates the store; runUser closes it. A SQLite file that
-// does not exist yet is most likely a DATA_DIR other than the server's: only
-// add creates it (the first user of a server not started yet), and says so.
+// open opens and migrates the store; runUser closes it. Only add creates
+// a SQLite file that does not exist yet (the first user of a server not
+// started yet), and says so.
 func (u *userRun) open(create bool) error {
-	newFile := missingSQLite(u.cfg.DatabaseURL)
-	if newFile != "" && !create {
-		return refusal(noDatabase(newFile))
-	}
-	ctx, cancel := context.WithTimeout(u.ctx, 30*time.Second)
-	defer cancel()
-	db, err := store.Open(ctx, u.cfg.DatabaseURL)
+	db, newFile, err := openStore(u.ctx, u.cfg.DatabaseURL, create)
 	if err != nil {
 		return err
 	}
@@ -189,6 +183,23 @@ func (u *userRun) open(create bool) error {
 		fmt.Fprintf(u.stderr, "tessera user %s: created a new database at %s\n", u.cmd, newFile)
 	}
 	return nil
+}
+
+// openStore opens and migrates the database of dsn for an operator
+// command, within 30 s. A SQLite file that does not exist yet is most
+// likely a DATA_DIR other than the server's: unless create, that is a
+// refusal; otherwise newFile is the path of the file it created.
+func openStore(ctx context.Context, dsn string, create bool) (db *store.DB, newFile string, err error) {
+	newFile = missingSQLite(dsn)
+	if newFile != "" && !create {
+		return nil, "", refusal(noDatabase(newFile))
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if db, err = store.Open(ctx, dsn); err != nil {
+		return nil, "", err
+	}
+	return db, newFile, nil
 }
 
 // missingSQLite is the path of the SQLite file that dsn selects when that
@@ -211,9 +222,8 @@ func noDatabase(path string) string {
 // add creates a user, as POST /api/register does.
 func (u *userRun) add(arg string) error {
 	name := norm.NFC.String(arg)
-	// The name is checked before the password is asked for: with a valid
-	// stand-in password only the name's rules can fail.
-	if e := shared.CheckCredentials(name, strings.Repeat("x", shared.MinPasswordRunes)); e != nil {
+	// The name is checked before the password is asked for.
+	if e := shared.CheckUsername(name); e != nil {
 		return refusal(e.Msg)
 	}
 	hasher, err := auth.NewHasher(u.cfg.BcryptCost)
@@ -368,10 +378,15 @@ func (u *userRun) record(userID int64, kind string, detail map[string]any) {
 // lookUp finds the user named arg: its NFC form, the form names are stored
 // in, or else arg as given (a name stored before it was normalized).
 func (u *userRun) lookUp(arg string) (*backend.User, error) {
+	return lookUpUser(u.ctx, u.db, arg)
+}
+
+// lookUpUser is userRun.lookUp on db.
+func lookUpUser(ctx context.Context, db *store.DB, arg string) (*backend.User, error) {
 	name := norm.NFC.String(arg)
-	user, err := u.db.UserByName(u.ctx, name)
+	user, err := db.UserByName(ctx, name)
 	if errors.Is(err, backend.ErrNotFound) && name != arg {
-		user, err = u.db.UserByName(u.ctx, arg)
+		user, err = db.UserByName(ctx, arg)
 	}
 	if errors.Is(err, backend.ErrNotFound) {
 		return nil, unknownUser(arg)
