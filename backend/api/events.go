@@ -33,11 +33,11 @@ func (s *Server) record(r *http.Request, userID int64, kind, sessionID string, d
 	}
 }
 
-// newDevice reports whether the request's IP and browser family never
-// signed in to the user before, and remembers them. A failure counts as
-// not new, logged.
-func (s *Server) newDevice(r *http.Request, userID int64) bool {
-	isNew, err := s.Store.RememberDevice(r.Context(), userID, s.clientIP(r).String(), shared.DeviceName(r.UserAgent()))
+// newDevice reports whether the request's client ip (clientIP) and
+// browser family never signed in to the user before, and remembers them.
+// A failure counts as not new, logged.
+func (s *Server) newDevice(r *http.Request, ip netip.Prefix, userID int64) bool {
+	isNew, err := s.Store.RememberDevice(r.Context(), userID, ip.String(), shared.DeviceName(r.UserAgent()))
 	if err != nil {
 		s.logger().WarnContext(r.Context(), "remember device", "user", userID, "err", err)
 	}

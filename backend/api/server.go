@@ -72,7 +72,7 @@ type Server struct {
 	// throttles nothing.
 	Limits Limits
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
-	// read (see clientIP); none: the client is the connection's peer.
+	// read (see clientAddr); none: the client is the connection's peer.
 	TrustedProxies []netip.Prefix
 	// RegistrationClosed refuses POST /api/register with 403.
 	RegistrationClosed bool

@@ -55,6 +55,10 @@ const backoffBase = time.Second
 // backoff reports whether failures back off sign-ins at all.
 func (l Limits) backoff() bool { return l.LoginBackoffMax > 0 }
 
+// guardsPasswords reports whether password checks are throttled at all
+// (by the backoff or the account budget).
+func (l Limits) guardsPasswords() bool { return l.backoff() || l.AccountBudget.Limited() }
+
 // throttled is the answer to a request over a limit: 429, with when to
 // come back.
 func throttled(wait time.Duration) error {
@@ -168,7 +172,6 @@ type attempt struct {
 	name    string
 	ip      netip.Prefix
 	user    *backend.User // nil for a name that does not exist
-	known   bool          // ip signed in to the account before
 	started time.Duration // the backoff that counting it started, if any
 	budget  bool          // it took one of the account's budget (see below)
 }
@@ -183,7 +186,7 @@ type attempt struct {
 func (s *Server) guardAttempt(r *http.Request, name string, ip netip.Prefix, user *backend.User) (*attempt, error) {
 	ctx, l := r.Context(), s.Limits
 	a := &attempt{name: name, ip: ip, user: user}
-	if !l.backoff() && !l.AccountBudget.Limited() {
+	if !l.guardsPasswords() {
 		return a, nil
 	}
 	// Asked for unknown names too, so they take the same time.
@@ -191,13 +194,13 @@ func (s *Server) guardAttempt(r *http.Request, name string, ip netip.Prefix, use
 	if user != nil {
 		uid = user.ID
 	}
-	var err error
-	if a.known, err = s.Store.KnownIP(ctx, uid, ip.String()); err != nil {
+	known, err := s.Store.KnownIP(ctx, uid, ip.String())
+	if err != nil {
 		return nil, err
 	}
 	// The budget first: a request it refuses checks no password, so it
 	// must not count as a failure of the pair either.
-	if !a.known && l.AccountBudget.Limited() {
+	if !known && l.AccountBudget.Limited() {
 		wait, err := s.Store.TakeToken(ctx, accountKey(name), l.AccountBudget, 1)
 		if err != nil {
 			return nil, err
@@ -249,7 +252,7 @@ func (s *Server) attemptFailed(r *http.Request, a *attempt) {
 // remembers the IP as known to the account.
 func (s *Server) attemptSucceeded(ctx context.Context, a *attempt) error {
 	l := s.Limits
-	if !l.backoff() && !l.AccountBudget.Limited() {
+	if !l.guardsPasswords() {
 		return nil
 	}
 	if err := s.Store.ClearFailures(ctx, failKey(a.name, a.ip)); err != nil {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -91,7 +92,7 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request, p *princi
 		// session. Only the request that retires it gets one: concurrent
 		// ones are refused, as for any revoked token.
 		var retired bool
-		retired, err = s.Store.RevokeToken(r.Context(), p.claims.JTI, p.claims.Type, time.Unix(p.claims.ExpiresAt, 0))
+		retired, err = s.revokeToken(r.Context(), &p.claims)
 		switch {
 		case err == nil && !retired:
 			err = errRevoked
@@ -167,7 +168,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, p *princip
 		// The token itself goes on the blocklist: alone it was all a
 		// token without a session had; with a session, it has been
 		// presented (see handleLogoutEnded).
-		_, err = s.Store.RevokeToken(ctx, p.claims.JTI, p.claims.Type, time.Unix(p.claims.ExpiresAt, 0))
+		_, err = s.revokeToken(ctx, &p.claims)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -178,6 +179,12 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, p *princip
 	}
 	s.record(r, uid, backend.EventSignedOut, sid, map[string]any{"scope": scope})
 	s.writeJSON(w, http.StatusOK, revokedMessage(p.claims.Type))
+}
+
+// revokeToken puts the token of c on the blocklist until it expires and
+// reports whether this call put it there.
+func (s *Server) revokeToken(ctx context.Context, c *backend.Claims) (bool, error) {
+	return s.Store.RevokeToken(ctx, c.JTI, c.Type, time.Unix(c.ExpiresAt, 0))
 }
 
 // revokedMessage is the answer of a logout with a token of typ, as
@@ -205,7 +212,7 @@ func (s *Server) handleLogoutEnded(w http.ResponseWriter, r *http.Request, claim
 		s.writeError(w, r, errRevoked)
 		return
 	}
-	first, err := s.Store.RevokeToken(r.Context(), claims.JTI, claims.Type, time.Unix(claims.ExpiresAt, 0))
+	first, err := s.revokeToken(r.Context(), &claims)
 	switch {
 	case err != nil:
 		s.writeError(w, r, err)

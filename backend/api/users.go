@@ -40,12 +40,13 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	ip := s.clientIP(r)
 	name, err := validateRegistration(c)
 	if err == nil {
 		// A request that breaks the rules costs nothing (a typo); one for
 		// a name already taken costs as one that creates an account, or
 		// the answers would list the taken names at any speed.
-		err = s.spend(r.Context(), "register", s.clientIP(r), s.Limits.RegisterRate)
+		err = s.spend(r.Context(), "register", ip, s.Limits.RegisterRate)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -65,7 +66,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.record(r, user.ID, backend.EventRegistered, "", nil)
-	s.newDevice(r, user.ID) // the device that made the account is not new to it
+	s.newDevice(r, ip, user.ID) // the device that made the account is not new to it
 	s.writeJSON(w, http.StatusOK, "create account")
 }
 
@@ -134,7 +135,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if err := s.Store.RecordSignIn(ctx, user.ID); err != nil {
 		s.logger().WarnContext(ctx, "record sign-in", "user", user.ID, "err", err)
 	}
-	s.record(r, user.ID, backend.EventSignedIn, sid, map[string]any{"new_device": s.newDevice(r, user.ID)})
+	s.record(r, user.ID, backend.EventSignedIn, sid, map[string]any{"new_device": s.newDevice(r, ip, user.ID)})
 	s.writeJSON(w, http.StatusOK, pair)
 }
 

@@ -59,16 +59,13 @@ type signer struct {
 }
 
 func (t *Tokens) signer() *signer {
-	if t.signers == nil {
-		return &signer{mac: hmac.New(sha256.New, t.secret)}
-	}
 	sg := t.signers.Get().(*signer)
 	sg.mac.Reset()
 	return sg
 }
 
 func (t *Tokens) putSigner(sg *signer) {
-	if t.signers != nil && cap(sg.buf) <= 4<<10 {
+	if cap(sg.buf) <= 4<<10 {
 		t.signers.Put(sg)
 	}
 }
@@ -234,7 +231,7 @@ func (t *Tokens) Issue(spec backend.TokenSpec) (string, backend.Claims, error) {
 }
 
 // sign returns the token of c as golang-jwt signs it
-// (jwt.NewWithClaims(jwt.SigningMethodHS256, signedClaims(c)).SignedString),
+// (jwt.NewWithClaims with SigningMethodHS256 and c, then SignedString),
 // byte for byte: the header is always hs256Header, and claims whose
 // strings need no escaping are written without reflection.
 func (t *Tokens) sign(c backend.Claims) (string, error) {
@@ -246,7 +243,7 @@ func (t *Tokens) sign(c backend.Claims) (string, error) {
 	payload, ok := appendClaims(tmp[:0], c)
 	if !ok {
 		var err error
-		if payload, err = json.Marshal(signedClaims(c)); err != nil {
+		if payload, err = json.Marshal(c); err != nil {
 			return "", err
 		}
 	}
@@ -258,7 +255,7 @@ func (t *Tokens) sign(c backend.Claims) (string, error) {
 	return string(b), nil
 }
 
-// appendClaims appends c as json.Marshal(signedClaims(c)) writes it, when
+// appendClaims appends c as json.Marshal(c) writes it, when
 // Fresh is a bool and no string needs escaping (plainJSON); otherwise it
 // reports false.
 func appendClaims(b []byte, c backend.Claims) ([]byte, bool) {
@@ -298,17 +295,6 @@ func plainJSON(s string) bool {
 	}
 	return true
 }
-
-// signedClaims is backend.Claims (whose fields are in Flask-JWT-Extended's
-// order) as golang-jwt signs it; the validation methods are unused.
-type signedClaims backend.Claims
-
-func (signedClaims) GetExpirationTime() (*jwt.NumericDate, error) { return nil, nil }
-func (signedClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return nil, nil }
-func (signedClaims) GetNotBefore() (*jwt.NumericDate, error)      { return nil, nil }
-func (signedClaims) GetIssuer() (string, error)                   { return "", nil }
-func (signedClaims) GetSubject() (string, error)                  { return "", nil }
-func (signedClaims) GetAudience() (jwt.ClaimStrings, error)       { return nil, nil }
 
 var errAlg = errors.New("alg not allowed")
 

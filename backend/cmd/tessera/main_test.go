@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"tessera/backend"
 	"tessera/backend/api"
 	"tessera/backend/store"
 	"tessera/backend/store/storetest"
@@ -173,7 +174,16 @@ func TestLoadConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Limits != api.DefaultLimits() || !c.Registration || c.LegacyTokens || c.SessionsPerUser != 100 || c.PublicURL != nil || len(c.TrustedProxies) != 0 {
+		// The defaults the README and tessera -h document.
+		documented := api.Limits{
+			LoginFreeFailures: 5,
+			LoginBackoffMax:   15 * time.Minute,
+			AccountBudget:     backend.Rate{N: 100, Per: time.Hour},
+			LoginRate:         backend.Rate{N: 60, Per: time.Minute},
+			RegisterRate:      backend.Rate{N: 20, Per: 10 * time.Minute},
+			PasswordRate:      backend.Rate{N: 10, Per: 10 * time.Minute},
+		}
+		if c.Limits != documented || !c.Registration || c.LegacyTokens || c.SessionsPerUser != 100 || c.PublicURL != nil || len(c.TrustedProxies) != 0 {
 			t.Fatalf("defaults = %+v", c)
 		}
 		c, err = LoadConfig(func(k string) string {
