@@ -147,9 +147,12 @@ func WithSharedLock(lock func(ctx context.Context, fn func()) error) Option {
 // When the server answers 401 with code CodeTokenExpired all the same (a
 // clock far off, a token older than it looks), the Client refreshes the
 // tokens once and retries the call once. Concurrent calls that find the
-// token due or expired together share a single refresh. When the refresh token is refused (SessionOver) the store
-// is cleared and the call fails with an error wrapping ErrSignedOut; a
-// network error or a 5xx during the refresh leaves the store as it is.
+// token due or expired together share a single refresh. When the refresh
+// token is refused (SessionOver) the store is cleared and the call fails
+// with an error wrapping ErrSignedOut; a network error or a 5xx during the
+// refresh leaves the store as it is. A GET or DELETE answered 503 (the
+// server's database is unavailable) is sent again, up to 3 times, after
+// the answer's Retry-After (see sendRetrying).
 type Client struct {
 	base      string
 	store     TokenStore
@@ -417,7 +420,8 @@ type rawBody struct {
 // 2xx answer into out (JSON; *rawBody for bytes; nil to discard). A non-2xx
 // answer is an *Error. A call needing a token that is not stored fails with
 // ErrSignedOut before any request. With authAccess, an answer 401
-// CodeTokenExpired triggers one refresh and one retry. Errors name the call.
+// CodeTokenExpired triggers one refresh and one retry; a GET or DELETE
+// answered 503 is retried as sendRetrying says. Errors name the call.
 func (c *Client) do(ctx context.Context, method, path string, body []byte, auth tokenKind, out any) error {
 	err := c.doOnce(ctx, method, path, body, auth, out)
 	if err != nil {

@@ -44,8 +44,7 @@ func (e *Error) Error() string {
 // ErrorCode returns the Code of the first *Error in err's chain, or "" when
 // there is none (a network error, ErrSignedOut without a server answer, ...).
 func ErrorCode(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
+	if e := AsError(err); e != nil {
 		return e.Code
 	}
 	return ""
@@ -71,8 +70,8 @@ func SessionOver(err error) bool {
 	if errors.Is(err, ErrSignedOut) {
 		return true
 	}
-	var e *Error
-	if !errors.As(err, &e) {
+	e := AsError(err)
+	if e == nil {
 		return false
 	}
 	switch {

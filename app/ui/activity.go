@@ -259,11 +259,3 @@ func waitWords(secs int) string {
 	}
 	return count((secs+59)/60, "minute", "minutes")
 }
-
-// count is n and the word for it: "1 alert", "3 alerts".
-func count(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many
-}

@@ -332,10 +332,7 @@ func upperASCII(s string) string {
 // "12 MB".
 func humanSize(n int64) string {
 	if n < 1024 {
-		if n == 1 {
-			return "1 byte"
-		}
-		return fmt.Sprintf("%d bytes", n)
+		return count(int(n), "byte", "bytes")
 	}
 	v := float64(n)
 	for _, unit := range []string{"KB", "MB", "GB", "TB"} {

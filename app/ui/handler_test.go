@@ -41,9 +41,10 @@ func TestNewHandler(t *testing.T) {
 	if h.Domain != "" || h.Image != "" {
 		t.Errorf("Domain = %q, Image = %q: the handler writes og:url and og:image itself", h.Domain, h.Image)
 	}
-	// The service worker is ours, and keeps every page and the brand mark.
-	if h.ServiceWorkerTemplate != workerJS || !strings.Contains(workerJS, "{{.ResourcesToCache}}") {
-		t.Error("ServiceWorkerTemplate is not worker.js")
+	// The service worker is ours (worker.js, a template of go-app's), and
+	// keeps every page and the brand mark.
+	if !strings.Contains(h.ServiceWorkerTemplate, "{{.ResourcesToCache}}") {
+		t.Error("ServiceWorkerTemplate does not take go-app's list of resources to cache")
 	}
 	for _, want := range append([]string{"/web/icon.svg"}, pagePaths[1:]...) {
 		if !slices.Contains(h.CacheableResources, want) {

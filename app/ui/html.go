@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"strconv"
+
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
@@ -76,4 +78,12 @@ func bind(p *string) app.EventHandler {
 	return func(ctx app.Context, _ app.Event) {
 		*p = ctx.JSSrc().Get("value").String()
 	}
+}
+
+// count is n and the word for it: "1 alert", "3 alerts".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }

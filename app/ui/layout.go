@@ -119,8 +119,7 @@ func (s *pageState) signOut(app.Context, app.Event) {
 		// this is a sign-out.
 		env.tokens.SetSigningOut(true)
 		defer env.tokens.SetSigningOut(false)
-		err := env.client.Logout(ctx)
-		env.tokens.Clear() // Logout clears it too; make sure even if it panicked half-way
+		err := env.client.Logout(ctx) // which clears the tokens, whatever happens
 		s.dispatch(func(ctx app.Context) {
 			s.signingOut = false
 			msg := msgSignedOut

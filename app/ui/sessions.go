@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -161,13 +160,10 @@ func (c *sessionsPage) endOthers(app.Context, app.Event) {
 // signedOutOthersMessage is the notice after signing out of n other
 // sessions.
 func signedOutOthersMessage(n int) string {
-	switch n {
-	case 0:
+	if n == 0 {
 		return msgNoOthersEnded
-	case 1:
-		return "Signed out of 1 other session."
 	}
-	return fmt.Sprintf("Signed out of %d other sessions.", n)
+	return "Signed out of " + count(n, "other session", "other sessions") + "."
 }
 
 func (c *sessionsPage) render() app.UI {
