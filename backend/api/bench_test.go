@@ -100,7 +100,7 @@ func BenchmarkUserData(b *testing.B) {
 
 // BenchmarkRefresh measures refreshes with rotation from 16 clients per
 // CPU, each with a session of its own and always its latest refresh token:
-// the session's row is updated (and the change announced), a new pair
+// the session's row is updated, a new pair
 // signed. ns/op is the wall time per refresh, so 1e9/(ns/op) refreshes a
 // second.
 func BenchmarkRefresh(b *testing.B) {

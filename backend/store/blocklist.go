@@ -42,25 +42,17 @@ func (s *DB) RevokeToken(ctx context.Context, jti, typ string, expiresAt time.Ti
 // round trip in the steady state, for revoked and other ids alike.
 func (s *DB) IsTokenRevoked(ctx context.Context, jti string) (bool, error) {
 	key := changeKey(keyToken, jti)
-	var gen uint64
-	if s.cache != nil {
-		var e *entry
-		var ok bool
-		if e, gen, ok = s.cache.get(key); ok {
-			return e.revoked, nil
+	e, err := s.cached(ctx, key, func(ctx context.Context) (*entry, error) {
+		ok, err := s.bun.NewSelect().Model((*blockRow)(nil)).Where("jti = ?", jti).Exists(ctx)
+		if err != nil {
+			return nil, err
 		}
-	}
-	ok, err := s.bun.NewSelect().Model((*blockRow)(nil)).Where("jti = ?", jti).Exists(ctx)
+		return &entry{key: key, revoked: ok}, nil
+	})
 	if err != nil {
-		if e, ok := s.stale(key, err); ok {
-			return e.revoked, nil
-		}
 		return false, fmt.Errorf("check blocklist: %w", err)
 	}
-	if s.cache != nil {
-		s.cache.put(&entry{key: key, revoked: ok}, gen)
-	}
-	return ok, nil
+	return e.revoked, nil
 }
 
 // PurgeExpired deletes blocklist rows whose token has expired, in batches:

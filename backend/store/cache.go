@@ -17,7 +17,9 @@ import (
 // (on this process) and is announced to every other process on the
 // database, which drop them when the announcement arrives (see listen.go).
 // While announcements may be missed (the listener is down), the cache is
-// empty and bypassed.
+// bypassed; its entries are kept only to answer while the database itself
+// cannot be reached (frozen, see DB.stale), and dropped when it listens
+// again.
 //
 // A load that raced with a change must not put back what the change
 // dropped: each shard counts its changes (gen), a load notes the count

@@ -462,10 +462,6 @@ var errDryRun = errors.New("dry run")
 // importBatch is how many rows one statement of the import reads or writes.
 const importBatch = 500
 
-// maxNotifyPayload bounds one announcement's payload: PostgreSQL's NOTIFY
-// takes less than 8000 bytes.
-const maxNotifyPayload = 7000
-
 // ImportFlask imports the users and revoked tokens of a Flask app (read by
 // ReadFlask) in one transaction: all or nothing. A user keeps its id, name
 // and password hash, and is created at ImportedCreatedAt. A user whose
@@ -486,10 +482,9 @@ func (s *DB) ImportFlask(ctx context.Context, src *FlaskData, opt ImportOptions)
 		highestSource = max(highestSource, u.ID)
 	}
 	var rep *ImportReport
-	var keys []string
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) ([]string, error) {
 		rep = &ImportReport{DryRun: opt.DryRun, Refused: slices.Clone(refused), TokensExpired: expired, TokensNoJTI: noJTI}
-		keys = nil
+		var keys []string
 		pg := s.bun.Dialect().Name() == dialect.PG
 		if pg && !opt.DryRun {
 			// No account is created meanwhile (sign-ins still read): the
@@ -506,12 +501,16 @@ func (s *DB) ImportFlask(ctx context.Context, src *FlaskData, opt ImportOptions)
 		if err != nil {
 			return nil, err
 		}
+		// Above every id of the source, refused ones too: one that is put
+		// right in the Flask database can be imported later. (The users
+		// inserted below keep ids of the source: this is the highest id
+		// after the import too.)
+		if err := tx.NewSelect().Model((*userRow)(nil)).ColumnExpr("COALESCE(MAX(id), 0)").Scan(ctx, &rep.HighestID); err != nil {
+			return nil, fmt.Errorf("highest user id: %w", err)
+		}
+		rep.HighestID = max(rep.HighestID, highestSource)
 		if opt.DryRun {
 			rep.UsersImported, rep.TokensImported = len(newUsers), len(newTokens)
-			if err := tx.NewSelect().Model((*userRow)(nil)).ColumnExpr("COALESCE(MAX(id), 0)").Scan(ctx, &rep.HighestID); err != nil {
-				return nil, fmt.Errorf("highest user id: %w", err)
-			}
-			rep.HighestID = max(rep.HighestID, highestSource)
 			return nil, errDryRun
 		}
 		for batch := range slices.Chunk(newUsers, importBatch) {
@@ -542,36 +541,15 @@ func (s *DB) ImportFlask(ctx context.Context, src *FlaskData, opt ImportOptions)
 				keys = append(keys, changeKey(keyToken, t.JTI))
 			}
 		}
-		if err := tx.NewSelect().Model((*userRow)(nil)).ColumnExpr("COALESCE(MAX(id), 0)").Scan(ctx, &rep.HighestID); err != nil {
-			return nil, fmt.Errorf("highest user id: %w", err)
-		}
-		// Above every id of the source, refused ones too: one that is
-		// put right in the Flask database can be imported later.
-		rep.HighestID = max(rep.HighestID, highestSource)
 		if rep.HighestID > 0 {
 			if err := s.continueUserIDs(ctx, tx, rep.HighestID); err != nil {
 				return nil, err
 			}
 		}
-		// Announced here, in payloads NOTIFY takes; inTx announces none.
-		for rest := keys; len(rest) > 0; {
-			n, size := 0, 0
-			for n < len(rest) && (n == 0 || size+len(rest[n])+1 <= maxNotifyPayload) {
-				size += len(rest[n]) + 1
-				n++
-			}
-			if err := s.announce(ctx, tx, rest[:n]...); err != nil {
-				return nil, err
-			}
-			rest = rest[n:]
-		}
-		return nil, nil
+		return keys, nil
 	})
 	if err != nil && !errors.Is(err, errDryRun) {
 		return nil, fmt.Errorf("import: %w", err)
-	}
-	if err == nil {
-		s.changed(keys...)
 	}
 	slices.SortFunc(rep.Refused, func(a, b Refusal) int { return cmp.Compare(a.ID, b.ID) })
 	return rep, nil

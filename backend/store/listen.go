@@ -160,6 +160,33 @@ func (s *DB) EnableCache(ctx context.Context, size int, logger *slog.Logger) err
 	}
 }
 
+// cached answers key from the cache; else from load, a read of the
+// database, whose answer it caches (unless a change came meanwhile: see
+// cache.put); else, when load finds the database unreachable, from the
+// entry kept for that (stale). Callers copy what an entry points to before
+// they hand it out: entries are shared.
+func (s *DB) cached(ctx context.Context, key string, load func(context.Context) (*entry, error)) (*entry, error) {
+	var gen uint64
+	if s.cache != nil {
+		e, g, ok := s.cache.get(key)
+		if ok {
+			return e, nil
+		}
+		gen = g
+	}
+	e, err := load(ctx)
+	if err != nil {
+		if kept, ok := s.stale(key, err); ok {
+			return kept, nil
+		}
+		return nil, err
+	}
+	if s.cache != nil {
+		s.cache.put(e, gen)
+	}
+	return e, nil
+}
+
 // stale returns the cache's entry of key when err says the database cannot
 // be reached: nothing can change in it meanwhile, so the state this process
 // last heard of is exact. Otherwise it returns false.
@@ -171,7 +198,7 @@ func (s *DB) stale(key string, err error) (*entry, bool) {
 }
 
 // CacheOn reports whether the cache is in use (followed changes without a
-// gap since it was last emptied), for tests and health checks.
+// gap since it was last emptied), for tests.
 func (s *DB) CacheOn() bool { return s.cache != nil && s.cache.on.Load() }
 
 // CacheSize is the number of entries in the cache.

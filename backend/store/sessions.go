@@ -120,40 +120,25 @@ func (s *DB) endBeyond(ctx context.Context, tx bun.Tx, userID int64, keep int) (
 // round trip in the steady state.
 func (s *DB) SessionByID(ctx context.Context, id string) (*backend.Session, error) {
 	key := changeKey(keySession, id)
-	var gen uint64
-	if s.cache != nil {
-		var e *entry
-		var ok bool
-		if e, gen, ok = s.cache.get(key); ok {
-			if e.session == nil {
-				return nil, fmt.Errorf("session %q: %w", id, backend.ErrNotFound)
-			}
-			sess := *e.session
-			return &sess, nil
+	e, err := s.cached(ctx, key, func(ctx context.Context) (*entry, error) {
+		row := new(sessionRow)
+		err := s.bun.NewSelect().Model(row).Where("id = ?", id).Limit(1).Scan(ctx)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return &entry{key: key}, nil
+		case err != nil:
+			return nil, err
 		}
-	}
-	row := new(sessionRow)
-	err := s.bun.NewSelect().Model(row).Where("id = ?", id).Limit(1).Scan(ctx)
+		return &entry{key: key, session: row.session()}, nil
+	})
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		if s.cache != nil {
-			s.cache.put(&entry{key: key}, gen)
-		}
-		return nil, fmt.Errorf("session %q: %w", id, backend.ErrNotFound)
 	case err != nil:
-		if e, ok := s.stale(key, err); ok {
-			if e.session == nil {
-				return nil, fmt.Errorf("session %q: %w", id, backend.ErrNotFound)
-			}
-			sess := *e.session
-			return &sess, nil
-		}
 		return nil, fmt.Errorf("find session: %w", err)
+	case e.session == nil:
+		return nil, fmt.Errorf("session %q: %w", id, backend.ErrNotFound)
 	}
-	if s.cache != nil {
-		s.cache.put(&entry{key: key, session: row.session()}, gen)
-	}
-	return row.session(), nil
+	sess := *e.session
+	return &sess, nil
 }
 
 // ListSessions implements backend.SessionStore.
@@ -273,8 +258,9 @@ type rotateArgs struct {
 }
 
 // RotateRefresh implements backend.SessionStore with one statement (see
-// rotateSQL); on PostgreSQL it announces an ended session in that
-// statement too, so a refresh is one round trip. This process's cache
+// rotateSQL); on PostgreSQL it announces, in that statement too, a
+// session it ends for a detected reuse (rotations and graces change nothing
+// another server's cache answers with), so a refresh is one round trip. This process's cache
 // then holds the session as it is afterwards.
 func (s *DB) RotateRefresh(ctx context.Context, id, jti, newJTI string, grace time.Duration) (backend.RotateOutcome, *backend.Session, error) {
 	// Microseconds: what both databases keep.

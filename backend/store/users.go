@@ -48,42 +48,25 @@ func (s *DB) CreateUser(ctx context.Context, name, passwordHash string) (*backen
 // round trip in the steady state.
 func (s *DB) UserByName(ctx context.Context, name string) (*backend.User, error) {
 	key := changeKey(keyName, name)
-	var gen uint64
-	if s.cache != nil {
-		var e *entry
-		var ok bool
-		if e, gen, ok = s.cache.get(key); ok {
-			if e.user == nil {
-				return nil, fmt.Errorf("user %q: %w", name, backend.ErrNotFound)
-			}
-			u := *e.user
-			return &u, nil
+	e, err := s.cached(ctx, key, func(ctx context.Context) (*entry, error) {
+		row := new(userRow)
+		err := s.bun.NewSelect().Model(row).Where("name = ?", name).Limit(1).Scan(ctx)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return &entry{key: key}, nil
+		case err != nil:
+			return nil, err
 		}
-	}
-	row := new(userRow)
-	err := s.bun.NewSelect().Model(row).Where("name = ?", name).Limit(1).Scan(ctx)
+		return &entry{key: key, user: row.user()}, nil
+	})
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		if s.cache != nil {
-			s.cache.put(&entry{key: key}, gen)
-		}
-		return nil, fmt.Errorf("user %q: %w", name, backend.ErrNotFound)
 	case err != nil:
-		if e, ok := s.stale(key, err); ok {
-			if e.user == nil {
-				return nil, fmt.Errorf("user %q: %w", name, backend.ErrNotFound)
-			}
-			u := *e.user
-			return &u, nil
-		}
 		return nil, fmt.Errorf("find user: %w", err)
+	case e.user == nil:
+		return nil, fmt.Errorf("user %q: %w", name, backend.ErrNotFound)
 	}
-	u := row.user()
-	if s.cache != nil {
-		cached := *u
-		s.cache.put(&entry{key: key, user: &cached}, gen)
-	}
-	return u, nil
+	u := *e.user
+	return &u, nil
 }
 
 // SetPassword implements backend.UserStore, in one transaction that

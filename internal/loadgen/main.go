@@ -20,12 +20,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
 	_ "embed"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -313,12 +311,13 @@ func startTessera(ctx context.Context, o options, bin, name, dbURL, secret, tmp 
 		return nil, nil, fmt.Errorf("tessera on %s: %w", name, err)
 	}
 	creds := shared.Credentials{Username: loadUser, Password: loadPass}
-	if err := call(base+"/register", "", creds, nil); err != nil {
-		return nil, nil, fmt.Errorf("%s: register: %w", name, err)
+	client := shared.NewClient("http://"+addr, shared.NewMemoryTokenStore())
+	if err := client.Register(ctx, creds); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
 	}
-	var pair shared.TokenPair
-	if err := call(base+"/login", "", creds, &pair); err != nil {
-		return nil, nil, fmt.Errorf("%s: login: %w", name, err)
+	pair, err := client.Login(ctx, creds)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
 	}
 	userData = &target{name: "GET /api/user-data, " + name, group: name,
 		url: base + "/user-data", header: "Authorization: Bearer " + pair.AccessToken}
@@ -329,9 +328,9 @@ func startTessera(ctx context.Context, o options, bin, name, dbURL, secret, tmp 
 			// refresh.lua), new for each run.
 			toks := make([]string, o.conns+o.threads)
 			for i := range toks {
-				var p shared.TokenPair
-				if err := call(base+"/login", "", creds, &p); err != nil {
-					return nil, fmt.Errorf("%s: login: %w", name, err)
+				p, err := client.Login(ctx, creds)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", name, err)
 				}
 				toks[i] = p.RefreshToken
 			}
@@ -411,38 +410,6 @@ func waitUp(ctx context.Context, url string) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-}
-
-// call POSTs body as JSON to url and decodes a 200 answer into out.
-func call(url, token string, body, out any) error {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequest("POST", url, bytes.NewReader(b))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != 200 {
-		return fmt.Errorf("status %d: %s", resp.StatusCode, data)
-	}
-	if out == nil {
-		return nil
-	}
-	return json.Unmarshal(data, out)
 }
 
 // createDatabase creates a database of its own on the server of admin and

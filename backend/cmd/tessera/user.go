@@ -324,7 +324,7 @@ func (u *userRun) list(string) error {
 	return tw.Flush()
 }
 
-// setPassword replaces a user's password, as PUT /api/password does, and
+// setPassword replaces a user's password, as POST /api/password does, and
 // ends every session of the user.
 func (u *userRun) setPassword(arg string) error {
 	hasher, err := auth.NewHasher(u.cfg.BcryptCost)
