@@ -3,7 +3,6 @@ package api_test
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"tessera/backend/store"
+	"tessera/internal/testpython"
 	"tessera/shared"
 )
 
@@ -19,22 +19,7 @@ import (
 // library the test skips, except under CI=true, where it fails.
 func flaskJWT(t *testing.T) func(args ...string) (string, error) {
 	t.Helper()
-	// Debian's package lands in the system interpreter, which may not be
-	// the first python3 on PATH.
-	python := ""
-	for _, p := range []string{"/usr/bin/python3", "python3"} {
-		if exec.Command(p, "-c", "import flask_jwt_extended").Run() == nil {
-			python = p
-			break
-		}
-	}
-	if python == "" {
-		const how = "apt-get install python3-flask python3-python-flask-jwt-extended"
-		if os.Getenv("CI") == "true" {
-			t.Fatal("python3 with Flask-JWT-Extended is needed under CI: " + how)
-		}
-		t.Skip("python3 with Flask-JWT-Extended not found; install it with " + how)
-	}
+	python := testpython.Require(t, "apt-get install python3-flask python3-python-flask-jwt-extended", "flask_jwt_extended")
 	return func(args ...string) (string, error) {
 		// The answer is stdout; stderr (Flask logs a crash's traceback
 		// there) only explains a failure.

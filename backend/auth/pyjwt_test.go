@@ -8,13 +8,13 @@ import (
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"tessera/backend"
+	"tessera/internal/testpython"
 )
 
 // pyjwt returns the path of a python3 that has PyJWT (Debian's, which
@@ -22,17 +22,7 @@ import (
 // CI=true, where it fails.
 func pyjwt(t *testing.T) string {
 	t.Helper()
-	for _, p := range []string{"/usr/bin/python3", "python3"} {
-		if exec.Command(p, "-c", "import jwt").Run() == nil {
-			return p
-		}
-	}
-	const how = "apt-get install python3-python-flask-jwt-extended"
-	if os.Getenv("CI") == "true" {
-		t.Fatal("python3 with PyJWT is needed under CI: " + how)
-	}
-	t.Skip("python3 with PyJWT not found; install it with " + how)
-	return ""
+	return testpython.Require(t, "apt-get install python3-python-flask-jwt-extended", "jwt")
 }
 
 // malformedTokens are tokens broken in the ways clients and attackers

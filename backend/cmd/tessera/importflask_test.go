@@ -16,6 +16,7 @@ import (
 
 	"tessera/backend/store"
 	"tessera/backend/store/storetest"
+	"tessera/internal/testpython"
 	"tessera/shared"
 )
 
@@ -29,21 +30,11 @@ const flaskSecret = "flask-and-tessera-share-this-secret-0123"
 // CI=true, where it fails.
 func flaskPython(t *testing.T, kind store.Kind) string {
 	t.Helper()
-	modules := "import flask, flask_sqlalchemy, flask_jwt_extended"
+	modules := []string{"flask", "flask_sqlalchemy", "flask_jwt_extended"}
 	if kind == store.Postgres {
-		modules += ", psycopg2"
+		modules = append(modules, "psycopg2")
 	}
-	for _, p := range []string{"/usr/bin/python3", "python3"} {
-		if exec.Command(p, "-c", modules).Run() == nil {
-			return p
-		}
-	}
-	const how = "apt-get install python3-flask python3-flask-sqlalchemy python3-python-flask-jwt-extended python3-psycopg2"
-	if os.Getenv("CI") == "true" {
-		t.Fatal("python3 with Flask, Flask-SQLAlchemy and Flask-JWT-Extended is needed under CI: " + how)
-	}
-	t.Skip("python3 with Flask, Flask-SQLAlchemy and Flask-JWT-Extended not found; install it with " + how)
-	return ""
+	return testpython.Require(t, "apt-get install python3-flask python3-flask-sqlalchemy python3-python-flask-jwt-extended python3-psycopg2", modules...)
 }
 
 // flaskFixture is what testdata/flaskapp.py printed.
