@@ -39,6 +39,27 @@ const (
 	keyToken       = 'j' // j:<jti>: the token was revoked
 )
 
+// cacheKinds are the kinds of key the cache answers, as CacheStats names
+// them.
+var cacheKinds = [...]struct {
+	key  byte
+	name string
+}{{keySession, "session"}, {keyName, "user"}, {keyToken, "revoked_token"}}
+
+// count counts a lookup of key.
+func (c *cache) count(key string, hit bool) {
+	for i, k := range cacheKinds {
+		if key[0] == k.key {
+			if hit {
+				c.hits[i].Add(1)
+			} else {
+				c.misses[i].Add(1)
+			}
+			return
+		}
+	}
+}
+
 // entry is one cached answer: a session (nil: no such session), a user
 // (nil: no such name) or whether a jti is revoked.
 type entry struct {
@@ -64,6 +85,8 @@ type cache struct {
 	// on is false while announcements may be missed: nothing is read from
 	// or put in the cache.
 	on atomic.Bool
+	// hits and misses count the lookups by kind of key (see CacheStats).
+	hits, misses [len(cacheKinds)]atomic.Uint64
 
 	// The sessions and the names cached per user id, so that a change of a
 	// user drops them all.

@@ -169,6 +169,7 @@ func (s *DB) cached(ctx context.Context, key string, load func(context.Context) 
 	var gen uint64
 	if s.cache != nil {
 		e, g, ok := s.cache.get(key)
+		s.cache.count(key, ok)
 		if ok {
 			return e, nil
 		}
@@ -200,6 +201,35 @@ func (s *DB) stale(key string, err error) (*entry, bool) {
 // CacheOn reports whether the cache is in use (followed changes without a
 // gap since it was last emptied), for tests.
 func (s *DB) CacheOn() bool { return s.cache != nil && s.cache.on.Load() }
+
+// CacheStats describes the cache, for metrics: whether it is in use, its
+// entries, and the lookups it answered (hits) or passed to the database
+// (misses, also while it is off) since the start, by kind of key.
+type CacheStats struct {
+	Enabled bool // CACHE_SIZE > 0
+	On      bool
+	Entries int
+	Lookups []CacheLookups
+}
+
+// CacheLookups counts the lookups of one kind of key: "session", "user"
+// (by name) or "revoked_token".
+type CacheLookups struct {
+	Kind         string
+	Hits, Misses uint64
+}
+
+// CacheStats returns the cache's figures; all zero without a cache.
+func (s *DB) CacheStats() CacheStats {
+	if s.cache == nil {
+		return CacheStats{}
+	}
+	st := CacheStats{Enabled: true, On: s.cache.on.Load(), Entries: s.cache.size()}
+	for i, k := range cacheKinds {
+		st.Lookups = append(st.Lookups, CacheLookups{Kind: k.name, Hits: s.cache.hits[i].Load(), Misses: s.cache.misses[i].Load()})
+	}
+	return st
+}
 
 // CacheSize is the number of entries in the cache.
 func (s *DB) CacheSize() int {

@@ -116,6 +116,19 @@ func (s *DB) endBeyond(ctx context.Context, tx bun.Tx, userID int64, keep int) (
 	return err == nil, err
 }
 
+// CountLiveSessions counts the sessions that have not ended (not revoked,
+// not expired), of every user.
+func (s *DB) CountLiveSessions(ctx context.Context) (int64, error) {
+	n, err := s.bun.NewSelect().Model((*sessionRow)(nil)).
+		Where("revoked_at IS NULL").
+		Where("expires_at > ?", s.Now().UTC()).
+		Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count live sessions: %w", err)
+	}
+	return int64(n), nil
+}
+
 // SessionByID implements backend.SessionStore; with the cache it needs no
 // round trip in the steady state.
 func (s *DB) SessionByID(ctx context.Context, id string) (*backend.Session, error) {

@@ -267,6 +267,10 @@ func useWAL(ctx context.Context, db *bun.DB) error {
 	}
 }
 
+// Pool is the database/sql pool under the store, for its statistics
+// (sql.DB.Stats); the store's methods are the way to use it.
+func (s *DB) Pool() *sql.DB { return s.bun.DB }
+
 // Ping checks that the database answers.
 func (s *DB) Ping(ctx context.Context) error {
 	if err := s.bun.PingContext(ctx); err != nil {
