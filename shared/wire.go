@@ -33,6 +33,13 @@ type ErrorBody struct {
 	Code string `json:"code,omitempty"`
 }
 
+// Health is the body of GET /api/healthz: status "ok" while the database
+// answers, and the server's version.
+type Health struct {
+	Status  string `json:"status"`
+	Version string `json:"version"`
+}
+
 // UserData is the body of GET /api/user-data.
 type UserData struct {
 	User string `json:"user"`
@@ -133,13 +140,14 @@ const (
 	CodeUsernameTaken      = "username_taken"
 	CodeBadCredentials     = "invalid_credentials"
 
-	CodeInvalidJSON      = "invalid_json"
-	CodeBodyTooLarge     = "body_too_large"
-	CodeUnsupportedMedia = "unsupported_media_type"
-	CodeNotFound         = "not_found"
-	CodeMethodNotAllowed = "method_not_allowed"
-	CodeUnavailable      = "unavailable"
-	CodeInternal         = "internal"
+	CodeInvalidJSON         = "invalid_json"
+	CodeBodyTooLarge        = "body_too_large"
+	CodeUnsupportedMedia    = "unsupported_media_type"
+	CodeNotFound            = "not_found"
+	CodeMethodNotAllowed    = "method_not_allowed"
+	CodeRangeNotSatisfiable = "range_not_satisfiable"
+	CodeUnavailable         = "unavailable"
+	CodeInternal            = "internal"
 )
 
 // SessionInfo describes one of the caller's sessions in GET /api/sessions.

@@ -156,6 +156,12 @@ type principal struct {
 	session *backend.Session // nil for a token without "sid" (made by a Flask-JWT-Extended app)
 }
 
+// userGone is the answer to a token of a user that no longer exists, as
+// Flask-JWT-Extended's user loader answers it.
+func userGone(name string) error {
+	return backend.Errorf(shared.CodeUserNotFound, "Error loading the user %s", name)
+}
+
 var errRevoked = backend.Errorf(shared.CodeTokenRevoked, "Token has been revoked")
 
 // authenticate runs the token checks in the contract's order: find the
@@ -205,7 +211,7 @@ func (s *Server) authenticate(r *http.Request, kind tokenKind) (*principal, erro
 	}
 	p.user, err = s.Store.UserByName(r.Context(), claims.Subject)
 	if errors.Is(err, backend.ErrNotFound) {
-		return nil, backend.Errorf(shared.CodeUserNotFound, "Error loading the user %s", claims.Subject)
+		return nil, userGone(claims.Subject)
 	}
 	if err != nil {
 		return nil, err

@@ -1,10 +1,12 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"tessera/backend"
 	"tessera/shared"
@@ -128,6 +130,9 @@ func (s *Server) handleEventsSeen(w http.ResponseWriter, r *http.Request, p *pri
 func (s *Server) handleAccount(w http.ResponseWriter, r *http.Request, p *principal) {
 	ctx := r.Context()
 	signIns, err := s.Store.SignIns(ctx, p.user.ID)
+	if errors.Is(err, backend.ErrNotFound) {
+		err = userGone(p.user.Name) // deleted since the token was checked
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -147,6 +152,10 @@ func (s *Server) handleAccount(w http.ResponseWriter, r *http.Request, p *princi
 		a.SignedInAt = p.session.CreatedAt.UTC()
 	case !signIns.Latest.IsZero():
 		a.SignedInAt = signIns.Latest.UTC()
+	default:
+		// A Flask-JWT-Extended token, and no sign-in here yet: it was
+		// issued at the sign-in there.
+		a.SignedInAt = time.Unix(p.claims.IssuedAt, 0).UTC()
 	}
 	if prev := signIns.Previous; !prev.IsZero() {
 		prev = prev.UTC()

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"tessera/backend"
 	"tessera/internal/deadline"
 	"tessera/shared"
 )
@@ -75,8 +76,40 @@ func (s *Server) handleFile(w http.ResponseWriter, r *http.Request, _ *principal
 	}
 	// A large file to a slow client outlasts the write deadline of an API
 	// answer: it moves on as long as the download does.
-	http.ServeContent(deadline.Extending(w, s.WriteTimeout), r, name, info.ModTime(), f)
+	http.ServeContent(deadline.Extending(&rangeErrors{ResponseWriter: w, s: s, r: r}, s.WriteTimeout), r, name, info.ModTime(), f)
 }
+
+// rangeErrors answers a Range the file cannot satisfy (416) as JSON, as
+// every other error, where http.ServeContent writes plain text. Its
+// Content-Range (bytes */size) stays.
+type rangeErrors struct {
+	http.ResponseWriter
+	s       *Server
+	r       *http.Request
+	written bool // the JSON answer is written: ServeContent's text is dropped
+}
+
+func (w *rangeErrors) WriteHeader(code int) {
+	if code != http.StatusRequestedRangeNotSatisfiable || w.written {
+		w.ResponseWriter.WriteHeader(code)
+		return
+	}
+	w.written = true
+	h := w.Header()
+	h.Del("Content-Disposition")
+	h.Set("Cache-Control", "private, no-store")
+	w.s.writeError(w.ResponseWriter, w.r, backend.Errorf(shared.CodeRangeNotSatisfiable, "Requested range not satisfiable"))
+}
+
+func (w *rangeErrors) Write(b []byte) (int, error) {
+	if w.written {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (w *rangeErrors) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // hidden reports whether a segment of the slash-separated name starts with
 // a dot.

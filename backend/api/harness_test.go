@@ -83,6 +83,7 @@ func newEnvOn(t testing.TB, dsn string, c *testclock.Clock) *env {
 		Files:       root,
 		CORSOrigins: []string{"*"},
 		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Version:     "test",
 
 		Rotation:      true,
 		ReuseGrace:    10 * time.Second,
@@ -109,7 +110,8 @@ type req struct {
 	remote string // the client's address, IP:port; httptest's default when empty
 }
 
-// do sends r through the real handler.
+// do sends r through the real handler and checks the answer against the
+// OpenAPI document (checkAnswer).
 func (e *env) do(r req) *httptest.ResponseRecorder {
 	e.t.Helper()
 	var body io.Reader
@@ -132,6 +134,7 @@ func (e *env) do(r req) *httptest.ResponseRecorder {
 	}
 	w := httptest.NewRecorder()
 	e.handler.ServeHTTP(w, hr)
+	checkAnswer(e.t, hr, w)
 	return w
 }
 

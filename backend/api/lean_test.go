@@ -117,12 +117,12 @@ func FuzzBearerShortcut(f *testing.F) {
 }
 
 // TestLogLine: a request's log line is the one Logger.LogAttrs writes
-// with its six attributes, for the JSON and the text handler.
+// with its eight attributes, for the JSON and the text handler.
 func TestLogLine(t *testing.T) {
 	// Time and duration differ from run to run.
 	fixed := func(groups []string, a slog.Attr) slog.Attr {
 		switch a.Key {
-		case slog.TimeKey, "duration":
+		case slog.TimeKey, "duration", "request_id":
 			a.Value = slog.StringValue("x")
 		}
 		return a
@@ -142,11 +142,13 @@ func TestLogLine(t *testing.T) {
 		h.ServeHTTP(httptest.NewRecorder(), r)
 		slog.New(newHandler(&want)).LogAttrs(context.Background(), slog.LevelInfo, "request",
 			slog.String("method", "GET"),
+			slog.String("route", RouteUnmatched),
 			slog.String("path", "/api/some where"),
 			slog.Int("status", http.StatusTeapot),
 			slog.Int64("bytes", 5),
 			slog.Duration("duration", 0),
 			slog.String("remote", r.RemoteAddr),
+			slog.String("request_id", "x"),
 		)
 		if got.String() != want.String() || strings.Count(got.String(), "\n") != 1 {
 			t.Errorf("%s: logged\n%s\nwant\n%s", name, got.String(), want.String())

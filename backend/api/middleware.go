@@ -1,7 +1,11 @@
 package api
 
 import (
+	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"path"
 	"slices"
@@ -18,8 +22,10 @@ type statusRecorder struct {
 	status int
 	bytes  int64
 	// tail holds the log line's last attributes in the recorder's
-	// allocation (see logRequests).
-	tail [2]slog.Attr
+	// allocation (see logRequests), and id the request's id, in the
+	// header's value and in the context.
+	tail [4]slog.Attr
+	id   [1]string
 }
 
 func (r *statusRecorder) WriteHeader(status int) {
@@ -41,14 +47,62 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the real writer.
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// logRequests logs one line per request. It logs the path only: the query
-// may hold a token (?jwt=) and never reaches a log.
+// Route names of answers that no API route matched, in logs and metrics.
+const (
+	RouteApp       = "app"       // the browser app: every path outside /api
+	RouteUnmatched = "unmatched" // a path under /api that no route matched
+	RoutePreflight = "preflight" // a CORS preflight (OPTIONS) under /api
+)
+
+// routeOf is the route that answered r, once served: the pattern of the
+// route table ("GET /api/user-data"), RouteUnmatched, RoutePreflight or
+// RouteApp. A metric labelled with it has a bounded set of values, unlike
+// the path.
+func routeOf(r *http.Request) string {
+	switch r.Pattern {
+	case catchAll, catchAllSlash:
+		return RouteUnmatched
+	case "":
+		switch {
+		case !isAPIPath(r.URL.Path):
+			return RouteApp
+		case r.Method == http.MethodOptions:
+			return RoutePreflight
+		}
+		return RouteUnmatched // refused before the mux (guardPath)
+	}
+	return r.Pattern
+}
+
+// isAPIPath reports whether path is the API's (under /api).
+func isAPIPath(path string) bool {
+	return path == catchAll || strings.HasPrefix(path, catchAllSlash)
+}
+
+// logRequests gives each request its id (sent back as X-Request-Id, and in
+// every log line about it), then logs one line per request and counts it
+// in Metrics. It logs the route and the path only: the query may hold a
+// token (?jwt=) and never reaches a log.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r)
-		ctx, level, h := r.Context(), levelFor(rec.status), s.logger().Handler()
+		id := s.requestID(r)
+		rec.id[0] = id
+		w.Header()["X-Request-Id"] = rec.id[:] // canonical already
+		// The mux sets the pattern it matched on the request it is given:
+		// this one.
+		inner := r.WithContext(context.WithValue(r.Context(), requestIDKey{}, rec))
+		next.ServeHTTP(rec, inner)
+		if rec.status == 0 {
+			rec.status = http.StatusOK // nothing written: net/http answers 200
+		}
+		route := routeOf(inner)
+		if s.Metrics != nil {
+			s.Metrics.Request(route, rec.status, time.Since(start))
+		}
+		// r's context, not inner's: the line names its request id itself.
+		ctx, level, h := r.Context(), levelFor(rec.status), s.baseLogger().Handler()
 		if !h.Enabled(ctx, level) {
 			return
 		}
@@ -56,23 +110,83 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		// the line has no use for its source (a handler with AddSource
 		// shows none), and finding it would cost more than the rest.
 		end := time.Now()
-		rec.tail = [2]slog.Attr{
+		rec.tail = [4]slog.Attr{
+			slog.Int64("bytes", rec.bytes),
 			slog.Duration("duration", end.Sub(start)),
 			slog.String("remote", r.RemoteAddr),
+			slog.String("request_id", id),
 		}
 		line := slog.NewRecord(end, level, "request", 0)
 		// A record holds five attributes without an allocation: the last
-		// two of the six go in a group without a key, which every handler
-		// inlines (see slog.Handler), so the line is the same.
+		// four of the eight go in a group without a key, which every
+		// handler inlines (see slog.Handler), so the line is the same.
 		line.AddAttrs(
 			slog.String("method", r.Method),
+			slog.String("route", route),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status),
-			slog.Int64("bytes", rec.bytes),
 			slog.Attr{Value: slog.GroupValue(rec.tail[:]...)},
 		)
 		_ = h.Handle(ctx, line)
 	})
+}
+
+// requestIDKey is the context key of a request's id.
+type requestIDKey struct{}
+
+// RequestID returns the id of the request whose context ctx is (or
+// derives from); "" outside a request.
+func RequestID(ctx context.Context) string {
+	if rec, ok := ctx.Value(requestIDKey{}).(*statusRecorder); ok {
+		return rec.id[0]
+	}
+	return ""
+}
+
+// requestID is r's id: the X-Request-Id a trusted proxy sent (1 to 128
+// letters, digits and "-_.:" only), or else a new random one: 32 hex
+// digits.
+func (s *Server) requestID(r *http.Request) string {
+	if id := r.Header.Get("X-Request-Id"); id != "" && len(s.TrustedProxies) > 0 && validRequestID(id) && s.fromTrustedProxy(r) {
+		return id
+	}
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
+	return hex.EncodeToString(b[:])
+}
+
+func validRequestID(id string) bool {
+	if len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':') {
+			return false
+		}
+	}
+	return true
+}
+
+// withRequestID is a log handler that adds the request id of the context
+// to every line logged about a request.
+type withRequestID struct{ slog.Handler }
+
+func (h withRequestID) Handle(ctx context.Context, rec slog.Record) error {
+	if id := RequestID(ctx); id != "" {
+		rec = rec.Clone()
+		rec.AddAttrs(slog.String("request_id", id))
+	}
+	return h.Handler.Handle(ctx, rec)
+}
+
+func (h withRequestID) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return withRequestID{h.Handler.WithAttrs(attrs)}
+}
+
+func (h withRequestID) WithGroup(name string) slog.Handler {
+	return withRequestID{h.Handler.WithGroup(name)}
 }
 
 func levelFor(status int) slog.Level {

@@ -9,10 +9,10 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"strings"
 	"time"
 
 	"tessera/backend"
+	"tessera/shared"
 )
 
 // Store is what the API needs from the database.
@@ -55,6 +55,11 @@ type Server struct {
 	// App serves every path outside /api (the browser app); nil answers 404.
 	App    http.Handler
 	Logger *slog.Logger
+	// Metrics counts requests, sign-ins, refreshes and throttled requests;
+	// nil counts nothing.
+	Metrics Metrics
+	// Version is the build's version, in GET /api/healthz's answer.
+	Version string
 
 	// Sessions: Rotation retires each refresh token when it is used;
 	// ReuseGrace is how long the most recently retired one still renews its
@@ -108,7 +113,7 @@ func (s *Server) Handler() http.Handler {
 			// downloads can move it on (deadline.Extending).
 			_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.WriteTimeout))
 		}
-		if r.URL.Path == catchAll || strings.HasPrefix(r.URL.Path, catchAllSlash) {
+		if isAPIPath(r.URL.Path) {
 			api.ServeHTTP(w, r)
 			return
 		}
@@ -131,6 +136,7 @@ func (s *Server) routeTable() []route {
 		{"POST /api/register", http.HandlerFunc(s.handleRegister)},
 		{"POST /api/login", http.HandlerFunc(s.handleLogin)},
 		{"GET /api/healthz", http.HandlerFunc(s.handleHealth)},
+		{"GET /api/openapi.json", http.HandlerFunc(s.handleOpenAPI)},
 		{"POST /api/refresh", s.with(refreshToken, s.handleRefresh)},
 		{"DELETE /api/logout", s.withEnded(anyToken, s.handleLogout, s.handleLogoutEnded)},
 		{"GET /api/user-data", s.with(accessToken, s.handleUserData)},
@@ -172,7 +178,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errUnavailable)
 		return
 	}
-	s.writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	s.writeJSON(w, http.StatusOK, shared.Health{Status: "ok", Version: s.Version})
 }
 
 func (s *Server) now() time.Time {
@@ -182,7 +188,14 @@ func (s *Server) now() time.Time {
 	return s.Now()
 }
 
+// logger is the Logger, whose lines about a request name its id. It is
+// called only to log.
 func (s *Server) logger() *slog.Logger {
+	return slog.New(withRequestID{s.baseLogger().Handler()})
+}
+
+// baseLogger is the Logger as it was given (or slog's default).
+func (s *Server) baseLogger() *slog.Logger {
 	if s.Logger == nil {
 		return slog.Default()
 	}

@@ -76,16 +76,8 @@ func throttled(wait time.Duration) error {
 // they saw, so only that part of the header can be believed). It is not
 // valid when the peer's address cannot be parsed.
 func (s *Server) clientAddr(r *http.Request) netip.Addr {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	addr, err := netip.ParseAddr(host)
-	if err != nil {
-		return netip.Addr{}
-	}
-	addr = addr.Unmap()
-	if s.trusted(addr) {
+	addr := peer(r)
+	if addr.IsValid() && s.trusted(addr) {
 		values := r.Header.Values("X-Forwarded-For")
 	walk:
 		for i := len(values) - 1; i >= 0; i-- {
@@ -119,6 +111,26 @@ func (s *Server) clientIP(r *http.Request) netip.Prefix {
 	}
 	p, _ := addr.Prefix(bits)
 	return p
+}
+
+// peer is the address of r's connection's peer; not valid when it cannot
+// be parsed.
+func peer(r *http.Request) netip.Addr {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return addr.Unmap()
+}
+
+// fromTrustedProxy reports whether r came from one of TrustedProxies.
+func (s *Server) fromTrustedProxy(r *http.Request) bool {
+	a := peer(r)
+	return a.IsValid() && s.trusted(a)
 }
 
 func (s *Server) trusted(a netip.Addr) bool {
@@ -161,6 +173,7 @@ func (s *Server) spend(ctx context.Context, what string, ip netip.Prefix, rate b
 		return err
 	}
 	if wait > 0 {
+		s.countThrottled(what + "_rate") // LimitLoginRate, ...
 		return throttled(wait)
 	}
 	return nil
@@ -206,6 +219,7 @@ func (s *Server) guardAttempt(r *http.Request, name string, ip netip.Prefix, use
 			return nil, err
 		}
 		if wait > 0 {
+			s.countThrottled(LimitAccountBudget)
 			return nil, throttled(wait)
 		}
 		a.budget = true
@@ -213,6 +227,7 @@ func (s *Server) guardAttempt(r *http.Request, name string, ip netip.Prefix, use
 	if l.backoff() {
 		wait, started, err := s.Store.AddFailure(ctx, failKey(name, ip), l.LoginFreeFailures, backoffBase, l.LoginBackoffMax)
 		if err == nil && wait > 0 {
+			s.countThrottled(LimitLoginBackoff)
 			err = throttled(wait)
 		}
 		if err != nil {

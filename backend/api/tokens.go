@@ -79,11 +79,13 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request, p *princi
 		return
 	}
 	var (
-		pair shared.TokenPair
-		err  error
+		pair   shared.TokenPair
+		result string
+		err    error
 	)
 	switch {
 	case !s.Rotation:
+		result = RefreshRenewed
 		// Flask-JWT-Extended's behaviour: a new access token, the refresh
 		// token lives on.
 		pair.AccessToken, err = s.issue(backend.TokenSpec{Subject: p.user.Name, Type: backend.AccessToken, SessionID: p.claims.SessionID, NotAfter: sessionEnd(p.session)})
@@ -91,6 +93,7 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request, p *princi
 		// A token of a Flask-JWT-Extended app: retire it and start a proper
 		// session. Only the request that retires it gets one: concurrent
 		// ones are refused, as for any revoked token.
+		result = RefreshStarted
 		var retired bool
 		retired, err = s.revokeToken(r.Context(), &p.claims)
 		switch {
@@ -103,8 +106,15 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request, p *princi
 			}
 		}
 	default:
-		pair, err = s.rotate(r, p)
+		pair, result, err = s.rotate(r, p)
 	}
+	switch {
+	case errors.Is(err, errRevoked) && result != RefreshReuse:
+		result = RefreshRefused
+	case err != nil && !errors.Is(err, errRevoked):
+		result = RefreshFailed
+	}
+	s.countRefresh(result)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -112,24 +122,29 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request, p *princi
 	s.writeJSON(w, http.StatusOK, pair)
 }
 
-func (s *Server) rotate(r *http.Request, p *principal) (shared.TokenPair, error) {
+// rotate renews p's session with its refresh token; it also returns the
+// Refresh* result.
+func (s *Server) rotate(r *http.Request, p *principal) (shared.TokenPair, string, error) {
 	newJTI := uuid.NewString()
 	outcome, sess, err := s.Store.RotateRefresh(r.Context(), p.session.ID, p.claims.JTI, newJTI, s.ReuseGrace)
 	if err != nil {
-		return shared.TokenPair{}, err
+		return shared.TokenPair{}, RefreshFailed, err
 	}
 	switch outcome {
 	case backend.Rotated:
-		return s.issuePair(p.user.Name, sess, newJTI)
+		pair, err := s.issuePair(p.user.Name, sess, newJTI)
+		return pair, RefreshRotated, err
 	case backend.Grace:
 		s.record(r, p.user.ID, backend.EventGraceUsed, sess.ID, nil)
-		return s.issuePair(p.user.Name, sess, sess.RefreshJTI)
+		pair, err := s.issuePair(p.user.Name, sess, sess.RefreshJTI)
+		return pair, RefreshGrace, err
 	case backend.Reused:
 		s.logger().WarnContext(r.Context(), "retired refresh token presented again: session ended",
 			"user", p.user.ID, "session", sess.ID, "remote", r.RemoteAddr)
 		s.record(r, p.user.ID, backend.EventReuseDetected, sess.ID, nil)
+		return shared.TokenPair{}, RefreshReuse, errRevoked
 	}
-	return shared.TokenPair{}, errRevoked
+	return shared.TokenPair{}, RefreshRefused, errRevoked
 }
 
 // sessionEnd is the session's absolute end, or zero without a session.

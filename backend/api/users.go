@@ -76,16 +76,42 @@ var errBadCredentials = backend.Errorf(shared.CodeBadCredentials, "Incorrect pas
 // wrong credentials (401), as the Flask app answers a name it cannot find:
 // only registration answers them 400.
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
-	fields, err := readObject(w, r)
-	if err != nil && err != errEmptyBody {
+	pair, err := s.login(w, r)
+	s.countSignIn(signInResult(err))
+	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	s.writeJSON(w, http.StatusOK, pair)
+}
+
+// signInResult is the SignIn* result of a sign-in that ended with err.
+func signInResult(err error) string {
+	var e *backend.Error
+	switch {
+	case err == nil:
+		return SignInOK
+	case !errors.As(err, &e):
+		return SignInError
+	case e.Code == shared.CodeRateLimited:
+		return SignInThrottled
+	case statusOf[e.Code] >= 500:
+		return SignInError
+	}
+	return SignInFailed
+}
+
+// login checks the credentials of r's body (w only bounds its size) and
+// starts a session.
+func (s *Server) login(w http.ResponseWriter, r *http.Request) (shared.TokenPair, error) {
+	fields, err := readObject(w, r)
+	if err != nil && err != errEmptyBody {
+		return shared.TokenPair{}, err
 	}
 	c := shared.Credentials{Username: stringField(fields, "username"), Password: stringField(fields, "password")}
 	ctx, ip := r.Context(), s.clientIP(r)
 	if err := s.spend(ctx, "login", ip, s.Limits.LoginRate); err != nil {
-		s.writeError(w, r, err)
-		return
+		return shared.TokenPair{}, err
 	}
 	var user *backend.User
 	// A name register would refuse cannot exist: it is not looked up (a NUL
@@ -98,14 +124,12 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, backend.ErrNotFound):
 			user = nil
 		case err != nil:
-			s.writeError(w, r, err)
-			return
+			return shared.TokenPair{}, err
 		}
 	}
 	a, err := s.guardAttempt(r, name, ip, user)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return shared.TokenPair{}, err
 	}
 	var hash string
 	if user != nil {
@@ -116,12 +140,10 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	// tell which names exist.
 	if !s.Passwords.Check(hash, c.Password) || user == nil {
 		s.attemptFailed(r, a)
-		s.writeError(w, r, errBadCredentials)
-		return
+		return shared.TokenPair{}, errBadCredentials
 	}
 	if err := s.attemptSucceeded(ctx, a); err != nil {
-		s.writeError(w, r, err)
-		return
+		return shared.TokenPair{}, err
 	}
 	s.rehash(r, user, c.Password)
 	pair, sid, err := s.startSession(r, user)
@@ -129,14 +151,13 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		err = errBadCredentials // the password changed while it was checked
 	}
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return shared.TokenPair{}, err
 	}
 	if err := s.Store.RecordSignIn(ctx, user.ID); err != nil {
 		s.logger().WarnContext(ctx, "record sign-in", "user", user.ID, "err", err)
 	}
 	s.record(r, user.ID, backend.EventSignedIn, sid, map[string]any{"new_device": s.newDevice(r, ip, user.ID)})
-	s.writeJSON(w, http.StatusOK, pair)
+	return pair, nil
 }
 
 // rehash replaces the user's password hash with a new one when it is not of
