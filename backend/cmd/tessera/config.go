@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -47,6 +49,10 @@ type Config struct {
 	Registration   bool     // open
 	LegacyTokens   bool     // tokens without "sid" accepted
 	PublicURL      *url.URL // nil when not set
+	// Operations.
+	MetricsAddr string     // empty: no metrics listener
+	LogFormat   string     // "text", "json", or "" to choose by the output
+	LogLevel    slog.Level // lines below it are not written
 }
 
 // Bounds of some settings.
@@ -59,6 +65,13 @@ const (
 const configHelp = `Tessera: a token-auth service (JSON API under /api, browser app at /).
 
 Usage: tessera        (configured by the environment; every variable optional)
+
+Commands, for the operator (each with -h):
+  tessera user add|delete|list|set-password NAME       manage users
+  tessera events [--user NAME] [--kind K] [--since D]  security events as JSON lines
+  tessera import-flask [--dry-run] SOURCE_URL          bring a Flask-JWT-Extended app's users over
+  tessera backup PATH                                  consistent copy of the SQLite database
+  tessera version                                      the build's version
 
   variable           default                     meaning
   ADDR               localhost:8080              listen address
@@ -102,6 +115,11 @@ Usage: tessera        (configured by the environment; every variable optional)
   REGISTER_RATE      20/10m                      registrations per client IP
   PASSWORD_RATE      10/10m                      password changes per client IP
                                                  (rates are N/DURATION, or off)
+  METRICS_ADDR       empty (off)                 listen address of the Prometheus metrics (GET /metrics), such as
+                                                 127.0.0.1:9090; never served on ADDR
+  LOG_FORMAT         text on a terminal,         text or json (one JSON object per line, on stderr)
+                     else json
+  LOG_LEVEL          info                        debug, info, warn or error; info logs a line per request
 `
 
 // LoadConfig reads the configuration through getenv (os.Getenv in main).
@@ -249,6 +267,25 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		} else {
 			u.Path = strings.TrimRight(u.Path, "/")
 			c.PublicURL = u
+		}
+	}
+	if v := getenv("METRICS_ADDR"); v != "" {
+		if _, port, err := net.SplitHostPort(v); err != nil {
+			errs = append(errs, fmt.Errorf("METRICS_ADDR: %q is not an address such as 127.0.0.1:9090", v))
+		} else if v == c.Addr && port != "0" {
+			errs = append(errs, fmt.Errorf("METRICS_ADDR: %q is ADDR: the metrics need a listener of their own, not the public one", v))
+		}
+		c.MetricsAddr = v
+	}
+	switch v := getenv("LOG_FORMAT"); v {
+	case "", "text", "json":
+		c.LogFormat = v
+	default:
+		errs = append(errs, fmt.Errorf("LOG_FORMAT: %q is neither text nor json", v))
+	}
+	if v := getenv("LOG_LEVEL"); v != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			errs = append(errs, fmt.Errorf("LOG_LEVEL: %q is not one of debug, info, warn, error", v))
 		}
 	}
 	c.FilesDir = filepath.Join(c.DataDir, "files")

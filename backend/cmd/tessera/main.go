@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,9 +17,13 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/term"
+
 	"tessera/backend/api"
 	"tessera/backend/auth"
+	"tessera/backend/metrics"
 	"tessera/backend/store"
+	"tessera/internal/version"
 	"tessera/web"
 )
 
@@ -35,15 +40,26 @@ func main() {
 		// tessera import-flask [--dry-run] SOURCE_URL
 		os.Exit(runImportFlask(context.Background(), os.Args[2:], os.Stdout, os.Stderr, os.Getenv))
 	}
+	if len(os.Args) > 1 && (os.Args[1] == "version" || os.Args[1] == "--version") {
+		fmt.Println(version.Get())
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "backup" {
+		// tessera backup PATH
+		os.Exit(runBackup(context.Background(), os.Args[2:], os.Stdout, os.Stderr, os.Getenv))
+	}
 	flag.CommandLine.SetOutput(os.Stdout)
-	flag.Usage = func() { fmt.Fprint(flag.CommandLine.Output(), configHelp) }
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "%s\n\n%s", version.Get(), configHelp)
+	}
 	flag.Parse()
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	cfg, err := LoadConfig(os.Getenv)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "tessera: configuration: %v\n\nRun tessera -h for the configuration table.\n", err)
 		os.Exit(2)
 	}
+	logger := newLogger(cfg.LogFormat, cfg.LogLevel, os.Stderr)
+	slog.SetDefault(logger)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	m := &Main{Config: cfg, Logger: logger}
@@ -51,7 +67,10 @@ func main() {
 		fmt.Fprintf(os.Stderr, "tessera: %v\n", err)
 		os.Exit(1)
 	}
-	logger.Info("listening", "addr", "http://"+m.Addr())
+	logger.Info("listening", "addr", "http://"+m.Addr(), "version", version.Get().Version)
+	if cfg.MetricsAddr != "" {
+		logger.Info("serving metrics", "addr", "http://"+m.MetricsAddr()+"/metrics")
+	}
 	<-ctx.Done()
 	logger.Info("shutting down")
 	if err := m.Close(); err != nil {
@@ -76,6 +95,27 @@ type Main struct {
 	srv      *http.Server
 	served   chan error
 	stopWork context.CancelFunc
+	// The metrics' own listener and server, with METRICS_ADDR.
+	metricsLn     net.Listener
+	metricsSrv    *http.Server
+	metricsServed chan error
+}
+
+// newLogger is the server's logger: format "text" or "json", or "" for
+// text when out is a terminal and JSON otherwise (a service manager or a
+// log collector reads it); lines below level are dropped.
+func newLogger(format string, level slog.Level, out io.Writer) *slog.Logger {
+	if format == "" {
+		format = "json"
+		if f, ok := out.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			format = "text"
+		}
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(out, opts))
+	}
+	return slog.New(slog.NewTextHandler(out, opts))
 }
 
 // Run opens the store, migrates it, starts listening and serves in the
@@ -136,6 +176,7 @@ func (m *Main) Run(ctx context.Context) error {
 		CORSOrigins: cfg.CORSOrigins,
 		App:         appHandler(assets, appOptions{PublicURL: cfg.PublicURL, RegistrationClosed: !cfg.Registration}),
 		Logger:      m.Logger,
+		Version:     version.Get().Version,
 
 		Rotation:      cfg.Rotation,
 		ReuseGrace:    cfg.ReuseGrace,
@@ -151,7 +192,29 @@ func (m *Main) Run(ctx context.Context) error {
 		Unavailable:        store.IsUnavailable,
 		Now:                now,
 	}
+	if cfg.MetricsAddr != "" {
+		reg := metrics.New(m.db, m.Logger)
+		srv.Metrics = reg
+		if m.metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			m.stopWork()
+			m.db.Close()
+			m.files.Close()
+			return fmt.Errorf("listen on METRICS_ADDR %s: %w", cfg.MetricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", reg.Handler())
+		m.metricsSrv = &http.Server{
+			Handler:           mux,
+			ReadHeaderTimeout: 10 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
+		}
+	}
 	if m.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+		if m.metricsLn != nil {
+			m.metricsLn.Close()
+		}
+		m.stopWork()
 		m.db.Close()
 		m.files.Close()
 		return fmt.Errorf("listen on ADDR %s: %w", cfg.Addr, err)
@@ -168,6 +231,10 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.srv.Serve(m.ln) }()
+	if m.metricsSrv != nil {
+		m.metricsServed = make(chan error, 1)
+		go func() { m.metricsServed <- m.metricsSrv.Serve(m.metricsLn) }()
+	}
 	go m.purgeLoop(work, time.Hour)
 	return nil
 }
@@ -258,6 +325,15 @@ func (m *Main) purgeLoop(ctx context.Context, interval time.Duration) {
 // Addr is the address the server listens on (useful with port 0).
 func (m *Main) Addr() string { return m.ln.Addr().String() }
 
+// MetricsAddr is the address the metrics are served on; "" without
+// METRICS_ADDR.
+func (m *Main) MetricsAddr() string {
+	if m.metricsLn == nil {
+		return ""
+	}
+	return m.metricsLn.Addr().String()
+}
+
 // Close stops accepting connections, lets requests in flight finish (up to
 // 15 seconds) and closes the store. Calls after the first do nothing.
 func (m *Main) Close() error {
@@ -274,6 +350,14 @@ func (m *Main) Close() error {
 	}
 	if err := <-m.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		errs = append(errs, fmt.Errorf("serve: %w", err))
+	}
+	if m.metricsSrv != nil {
+		if err := m.metricsSrv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("shut down metrics server: %w", err))
+		}
+		if err := <-m.metricsServed; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, fmt.Errorf("serve metrics: %w", err))
+		}
 	}
 	if err := m.db.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close store: %w", err))
