@@ -249,11 +249,15 @@ func TestListenerKilled(t *testing.T) {
 			}
 		}
 		// The change is made while B's listener is down or coming back.
+		// B refuses the token at once when it knows its listener is down,
+		// or as soon as the announcement arrives when the listener still
+		// got it: within the announced delay (TestRevocationSeenEverywhere
+		// measures it), allowed a second here for a busy machine.
 		checkJSON(t, a.do(req{method: "DELETE", path: "/api/logout", header: bearer(p.AccessToken)}), 200, "")
-		deadline := time.Now().Add(100 * time.Millisecond)
+		deadline := time.Now().Add(time.Second)
 		for !b.refused(p.AccessToken) {
 			if time.Now().After(deadline) {
-				t.Fatalf("round %d: B still accepts the revoked token 100 ms after the change", round)
+				t.Fatalf("round %d: B still accepts the revoked token a second after the change", round)
 			}
 			time.Sleep(time.Millisecond)
 		}

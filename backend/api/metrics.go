@@ -21,7 +21,7 @@ type Metrics interface {
 // Results of a sign-in.
 const (
 	SignInOK        = "success"   // signed in
-	SignInFailed    = "failed"    // wrong name or password, or missing fields
+	SignInFailed    = "failed"    // wrong name or password, missing fields, a malformed body
 	SignInThrottled = "throttled" // refused by a limit (429)
 	SignInError     = "error"     // the server could not tell (500, 503)
 )
@@ -33,7 +33,7 @@ const (
 	RefreshGrace   = "grace"          // a just-retired token renewed its session once more
 	RefreshReuse   = "reuse_detected" // a retired token again: its session ended
 	RefreshStarted = "started"        // a Flask-JWT-Extended token exchanged for a session
-	RefreshRefused = "refused"        // revoked meanwhile, or another error
+	RefreshRefused = "refused"        // revoked meanwhile (a concurrent use, a sign-out)
 	RefreshFailed  = "error"          // the server could not tell (500, 503)
 )
 

@@ -278,6 +278,9 @@ func (s *Server) cors(next http.Handler) http.Handler {
 		case s.originAllowed(origin):
 			h.Set("Access-Control-Allow-Origin", origin)
 			h.Add("Vary", "Origin")
+			// Programs in the page may read these: the id to report a
+			// problem with, and when to come back after a 429 or 503.
+			h.Set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After")
 		default:
 			h.Add("Vary", "Origin")
 		}

@@ -274,11 +274,16 @@ func TestOpenAPIValidatorRejects(t *testing.T) {
 		{"UnknownPathSkipped", "GET", "/api/nope", 404, jsonType, `{"nope":1}`, true},
 		{"OtherMethodSkipped", "PUT", "/api/user-data", 405, jsonType, `{"nope":1}`, true},
 		{"PreflightSkipped", "OPTIONS", "/api/user-data", 204, http.Header{}, ``, true},
+		{"NoRequestID", "GET", "/api/user-data", 200, jsonType, `{"user":"apple"}`, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			r := httptest.NewRequest(c.method, c.path, nil)
-			err := validateAnswer(r, c.status, c.header, []byte(c.body))
+			header := c.header.Clone()
+			if c.name != "NoRequestID" { // every answer has one
+				header.Set("X-Request-Id", "5f0c2b9e8d7a41c3a1e4b6d2c9f08e17")
+			}
+			err := validateAnswer(r, c.status, header, []byte(c.body))
 			switch {
 			case c.valid && err != nil:
 				t.Errorf("%s %s %d %s: %v, want valid", c.method, c.path, c.status, c.body, err)

@@ -226,8 +226,8 @@ func (s *Server) guardAttempt(r *http.Request, name string, ip netip.Prefix, use
 	}
 	if l.backoff() {
 		wait, started, err := s.Store.AddFailure(ctx, failKey(name, ip), l.LoginFreeFailures, backoffBase, l.LoginBackoffMax)
-		if err == nil && wait > 0 {
-			s.countThrottled(LimitLoginBackoff)
+		backedOff := err == nil && wait > 0
+		if backedOff {
 			err = throttled(wait)
 		}
 		if err != nil {
@@ -235,6 +235,9 @@ func (s *Server) guardAttempt(r *http.Request, name string, ip netip.Prefix, use
 				if _, rerr := s.Store.TakeToken(ctx, accountKey(name), l.AccountBudget, -1); rerr != nil {
 					return nil, rerr
 				}
+			}
+			if backedOff {
+				s.countThrottled(LimitLoginBackoff)
 			}
 			return nil, err
 		}

@@ -54,7 +54,7 @@ func New(db Store, log *slog.Logger) *Metrics {
 		}, []string{"route", "code"}),
 		signIns: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tessera_sign_ins_total",
-			Help: "Sign-ins (POST /api/login) by result: success, failed (wrong name or password), throttled, error.",
+			Help: "Sign-ins (POST /api/login) by result: success, failed (wrong name or password, missing fields, a malformed body), throttled, error.",
 		}, []string{"result"}),
 		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tessera_refreshes_total",

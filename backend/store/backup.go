@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 )
@@ -20,16 +21,32 @@ type BackupInfo struct {
 	Users int64
 }
 
-// Backup writes a consistent copy of the SQLite database to path, which
-// must not exist, while the server may go on using it (VACUUM INTO: one
-// read transaction). The copy is written beside path under another name,
-// synced, checked (PRAGMA quick_check) and only then renamed to path, so
-// that path never holds half a copy. It is readable by its owner only: it
-// holds the password hashes.
-func (s *DB) Backup(ctx context.Context, path string) (BackupInfo, error) {
-	if s.path == "" {
+// Backup writes a consistent copy of the SQLite database of dsn to path,
+// which must not exist, while a server may go on using the database
+// (VACUUM INTO: one read transaction). It opens the database as it is,
+// without migrating it, so that a newer binary leaves an older server's
+// schema alone. The copy is written beside path under another name,
+// checked (PRAGMA quick_check), synced, and only then given its name, so
+// that path never holds half a copy; it is readable by its owner only (it
+// holds the password hashes). On PostgreSQL it returns ErrBackupPostgres
+// without connecting.
+func Backup(ctx context.Context, dsn, path string) (BackupInfo, error) {
+	kind, dbPath, err := ParseDSN(dsn)
+	if err != nil {
+		return BackupInfo{}, err
+	}
+	if kind != SQLite {
 		return BackupInfo{}, ErrBackupPostgres
 	}
+	// Opening a missing file would create an empty database.
+	if _, err := os.Stat(dbPath); err != nil {
+		return BackupInfo{}, fmt.Errorf("database: %w", err)
+	}
+	src, err := sql.Open("sqlite", "file:"+dbPath+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		return BackupInfo{}, fmt.Errorf("open %s: %w", dbPath, err)
+	}
+	defer src.Close()
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return BackupInfo{}, fmt.Errorf("backup path: %w", err)
@@ -37,12 +54,12 @@ func (s *DB) Backup(ctx context.Context, path string) (BackupInfo, error) {
 	if _, err := os.Lstat(abs); err == nil {
 		return BackupInfo{}, fmt.Errorf("%s already exists", path)
 	} else if !errors.Is(err, os.ErrNotExist) {
-		return BackupInfo{}, err
+		return BackupInfo{}, fmt.Errorf("backup path: %w", err)
 	}
 	// An empty file of our own, which VACUUM INTO fills.
 	tmp, err := os.CreateTemp(filepath.Dir(abs), "."+filepath.Base(abs)+".*.partial")
 	if err != nil {
-		return BackupInfo{}, err
+		return BackupInfo{}, fmt.Errorf("create the copy: %w", err)
 	}
 	tmpPath := tmp.Name()
 	tmp.Close()
@@ -53,9 +70,9 @@ func (s *DB) Backup(ctx context.Context, path string) (BackupInfo, error) {
 		}
 	}()
 	if err := os.Chmod(tmpPath, 0o600); err != nil {
-		return BackupInfo{}, err
+		return BackupInfo{}, fmt.Errorf("create the copy: %w", err)
 	}
-	if _, err := s.bun.ExecContext(ctx, "VACUUM INTO ?", tmpPath); err != nil {
+	if _, err := src.ExecContext(ctx, "VACUUM INTO ?", tmpPath); err != nil {
 		return BackupInfo{}, fmt.Errorf("copy the database: %w", err)
 	}
 	info := BackupInfo{Path: abs}
@@ -64,7 +81,7 @@ func (s *DB) Backup(ctx context.Context, path string) (BackupInfo, error) {
 	}
 	f, err := os.Open(tmpPath)
 	if err != nil {
-		return BackupInfo{}, err
+		return BackupInfo{}, fmt.Errorf("sync the copy: %w", err)
 	}
 	st, err := f.Stat()
 	if err == nil {
@@ -75,12 +92,10 @@ func (s *DB) Backup(ctx context.Context, path string) (BackupInfo, error) {
 		return BackupInfo{}, fmt.Errorf("sync the copy: %w", err)
 	}
 	info.Bytes = st.Size()
-	// Link, not rename: it fails rather than replace a file made meanwhile.
-	if err := os.Link(tmpPath, abs); err != nil {
-		return BackupInfo{}, err
+	if err := claim(tmpPath, abs); err != nil {
+		return BackupInfo{}, fmt.Errorf("name the copy: %w", err)
 	}
-	os.Remove(tmpPath)
-	done = true
+	done = true // claimed: tmpPath is gone
 	if dir, err := os.Open(filepath.Dir(abs)); err == nil {
 		_ = dir.Sync()
 		dir.Close()
@@ -88,9 +103,27 @@ func (s *DB) Backup(ctx context.Context, path string) (BackupInfo, error) {
 	return info, nil
 }
 
+// claim gives the file at tmp the name path, unless path exists. A hard
+// link fails rather than replace a file made meanwhile; where the file
+// system has none (FAT, some network shares) it is renamed, after a check.
+func claim(tmp, path string) error {
+	err := os.Link(tmp, path)
+	switch {
+	case err == nil:
+		return os.Remove(tmp)
+	case errors.Is(err, os.ErrExist):
+		return fmt.Errorf("%s already exists", path)
+	}
+	if _, serr := os.Lstat(path); !errors.Is(serr, os.ErrNotExist) {
+		return fmt.Errorf("%s already exists", path)
+	}
+	return os.Rename(tmp, path)
+}
+
 // checkCopy checks the SQLite file at path and counts its users.
 func checkCopy(ctx context.Context, path string) (int64, error) {
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	u := url.URL{Scheme: "file", Path: path, RawQuery: "mode=ro"}
+	db, err := sql.Open("sqlite", u.String())
 	if err != nil {
 		return 0, fmt.Errorf("open the copy: %w", err)
 	}

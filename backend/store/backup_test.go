@@ -20,11 +20,12 @@ func TestBackup(t *testing.T) {
 	t.Parallel()
 	storetest.ForEach(t, func(t *testing.T, kind store.Kind) {
 		ctx := context.Background()
-		db := storetest.Open(t, kind)
+		dsn := storetest.DSN(t, kind)
+		db := storetest.OpenDSN(t, dsn)
 		dir := t.TempDir()
 		path := filepath.Join(dir, "copy.db")
 		if kind == store.Postgres {
-			if _, err := db.Backup(ctx, path); !errors.Is(err, store.ErrBackupPostgres) {
+			if _, err := store.Backup(ctx, dsn, path); !errors.Is(err, store.ErrBackupPostgres) {
 				t.Fatalf("Backup on PostgreSQL = %v, want ErrBackupPostgres", err)
 			}
 			return
@@ -49,7 +50,7 @@ func TestBackup(t *testing.T) {
 				}
 			}
 		})
-		info, err := db.Backup(ctx, path)
+		info, err := store.Backup(ctx, dsn, path)
 		close(stop)
 		wg.Wait()
 		if err != nil {
@@ -85,8 +86,17 @@ func TestBackup(t *testing.T) {
 		if int64(len(users)) != info.Users {
 			t.Fatalf("copy holds %d users, Backup said %d", len(users), info.Users)
 		}
-		if _, err := db.Backup(ctx, path); err == nil {
+		if _, err := store.Backup(ctx, dsn, path); err == nil {
 			t.Fatal("a second Backup to the same path succeeded")
+		}
+		// Characters that mean something in a URI are only characters in
+		// a file name.
+		odd := filepath.Join(t.TempDir(), "copy ?#%20 1.db")
+		if info, err := store.Backup(ctx, dsn, odd); err != nil || info.Users < 20 {
+			t.Fatalf("Backup to %q = %+v, %v", odd, info, err)
+		}
+		if _, err := os.Stat(odd); err != nil {
+			t.Fatal(err)
 		}
 	})
 }

@@ -55,7 +55,8 @@ func Get() Info {
 // when the version does not already name it, and the Go release.
 func (i Info) String() string {
 	s := "tessera " + i.Version
-	if c := short(i.Commit); c != "" && !strings.Contains(i.Version, c) {
+	// git describe abbreviates the commit to 7 digits or more.
+	if c := short(i.Commit); c != "" && (len(c) < 7 || !strings.Contains(i.Version, c[:7])) {
 		s += " (commit " + c
 		if i.Modified {
 			s += ", modified"

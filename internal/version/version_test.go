@@ -17,6 +17,8 @@ func TestString(t *testing.T) {
 		// The version names the commit already (a stamp of git describe, or
 		// the dev fallback): not twice.
 		{Info{Version: "dev-0123456789ab-modified", Commit: "0123456789abcdef0123", Modified: true, Go: "go1.26.8"}, "tessera dev-0123456789ab-modified, go1.26.8"},
+		{Info{Version: "0123456-dirty", Commit: "0123456789abcdef0123", Modified: true, Go: "go1.26.8"}, "tessera 0123456-dirty, go1.26.8"},
+		{Info{Version: "v1.2.0-3-g0123456", Commit: "0123456789abcdef0123", Go: "go1.26.8"}, "tessera v1.2.0-3-g0123456, go1.26.8"},
 	} {
 		if got := tt.info.String(); got != tt.want {
 			t.Errorf("%+v: String() = %q, want %q", tt.info, got, tt.want)
@@ -24,10 +26,15 @@ func TestString(t *testing.T) {
 	}
 }
 
+// TestGet: the release stamped at link time is the version; without one,
+// "dev" (a test binary records no commit).
 func TestGet(t *testing.T) {
-	t.Parallel()
-	info := Get()
-	if info.Version == "" || info.Go != runtime.Version() {
-		t.Fatalf("Get() = %+v", info)
+	if info := Get(); info.Version != "dev" || info.Go != runtime.Version() {
+		t.Fatalf("Get() unstamped = %+v", info)
+	}
+	release = "v1.2.0"
+	defer func() { release = "" }()
+	if info := Get(); info.Version != "v1.2.0" {
+		t.Fatalf("Get() stamped = %+v", info)
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
@@ -36,18 +35,17 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		fmt.Fprintf(stderr, "tessera backup: configuration: %s\n", redactDSN(err.Error(), getenv("DATABASE_URL")))
 		return 2
 	}
-	db, _, err := openStore(ctx, cfg.DatabaseURL, false)
-	if err != nil {
-		fmt.Fprintf(stderr, "tessera backup: %s\n", redactDSN(err.Error(), cfg.DatabaseURL))
+	if kind, _, _ := store.ParseDSN(cfg.DatabaseURL); kind == store.Postgres {
+		fmt.Fprintf(stderr, "tessera backup: %v\n", store.ErrBackupPostgres)
+		return 2
+	}
+	if path := missingSQLite(cfg.DatabaseURL); path != "" {
+		fmt.Fprintf(stderr, "tessera backup: %s\n", noDatabase(path))
 		return 1
 	}
-	defer db.Close()
-	info, err := db.Backup(ctx, args[0])
+	info, err := store.Backup(ctx, cfg.DatabaseURL, args[0])
 	if err != nil {
-		fmt.Fprintf(stderr, "tessera backup: %s\n", redactDSN(err.Error(), cfg.DatabaseURL))
-		if errors.Is(err, store.ErrBackupPostgres) {
-			return 2
-		}
+		fmt.Fprintf(stderr, "tessera backup: %s\n", err)
 		return 1
 	}
 	fmt.Fprintf(stdout, "backed up %d users to %s (%d bytes)\n", info.Users, info.Path, info.Bytes)

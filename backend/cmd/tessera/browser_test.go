@@ -45,10 +45,12 @@ import (
 
 const (
 	// browserTimeout bounds the whole browser test, browser start included.
-	browserTimeout = 90 * time.Second
+	// Its subtests share the browser and run side by side: on a busy
+	// 2-core machine they take a few minutes.
+	browserTimeout = 5 * time.Minute
 	// tabTimeout bounds each subtest's tab. The first load compiles the
-	// ~13 MB app.wasm, which takes a few seconds.
-	tabTimeout = 60 * time.Second
+	// ~8 MB app.wasm, which takes seconds, more with other tabs beside.
+	tabTimeout = 3 * time.Minute
 	// accessTTL is the server's access token lifetime in the browser tests:
 	// short, because the browser's clock is real and the test must outlive it.
 	accessTTL = 3 * time.Second

@@ -116,7 +116,7 @@ Commands, for the operator (each with -h):
   PASSWORD_RATE      10/10m                      password changes per client IP
                                                  (rates are N/DURATION, or off)
   METRICS_ADDR       empty (off)                 listen address of the Prometheus metrics (GET /metrics), such as
-                                                 127.0.0.1:9090; never served on ADDR
+                                                 127.0.0.1:9464; never served on ADDR
   LOG_FORMAT         text on a terminal,         text or json (one JSON object per line, on stderr)
                      else json
   LOG_LEVEL          info                        debug, info, warn or error; info logs a line per request
@@ -270,8 +270,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 	}
 	if v := getenv("METRICS_ADDR"); v != "" {
-		if _, port, err := net.SplitHostPort(v); err != nil {
-			errs = append(errs, fmt.Errorf("METRICS_ADDR: %q is not an address such as 127.0.0.1:9090", v))
+		if _, port, err := net.SplitHostPort(v); err != nil || !validPort(port) {
+			errs = append(errs, fmt.Errorf("METRICS_ADDR: %q is not an address such as 127.0.0.1:9464", v))
 		} else if v == c.Addr && port != "0" {
 			errs = append(errs, fmt.Errorf("METRICS_ADDR: %q is ADDR: the metrics need a listener of their own, not the public one", v))
 		}
@@ -324,6 +324,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		errs = append(errs, err)
 	}
 	return c, errors.Join(errs...)
+}
+
+// validPort reports whether port is a port number, 0 (any free port)
+// to 65535.
+func validPort(port string) bool {
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 0 && n <= 65535
 }
 
 // onOff reads the on/off variable name, def when unset; a malformed value

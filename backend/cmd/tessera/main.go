@@ -46,7 +46,11 @@ func main() {
 	}
 	if len(os.Args) > 1 && os.Args[1] == "backup" {
 		// tessera backup PATH
-		os.Exit(runBackup(context.Background(), os.Args[2:], os.Stdout, os.Stderr, os.Getenv))
+		// Interrupted, it removes its unfinished copy.
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := runBackup(ctx, os.Args[2:], os.Stdout, os.Stderr, os.Getenv)
+		stop()
+		os.Exit(code)
 	}
 	flag.CommandLine.SetOutput(os.Stdout)
 	flag.Usage = func() {
@@ -206,7 +210,10 @@ func (m *Main) Run(ctx context.Context) error {
 		m.metricsSrv = &http.Server{
 			Handler:           mux,
 			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       30 * time.Second,
 			WriteTimeout:      30 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			MaxHeaderBytes:    16 << 10,
 			ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 		}
 	}
@@ -352,7 +359,12 @@ func (m *Main) Close() error {
 		errs = append(errs, fmt.Errorf("serve: %w", err))
 	}
 	if m.metricsSrv != nil {
-		if err := m.metricsSrv.Shutdown(ctx); err != nil {
+		// Scrapes are short: a few seconds of the metrics' own, then cut.
+		mctx, mcancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := m.metricsSrv.Shutdown(mctx)
+		mcancel()
+		if err != nil {
+			m.metricsSrv.Close()
 			errs = append(errs, fmt.Errorf("shut down metrics server: %w", err))
 		}
 		if err := <-m.metricsServed; err != nil && !errors.Is(err, http.ErrServerClosed) {

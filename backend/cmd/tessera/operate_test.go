@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -240,6 +241,15 @@ func TestLogFormat(t *testing.T) {
 	if b, _ := os.ReadFile(f.Name()); !json.Valid(b) {
 		t.Errorf("default to a file: %q", b)
 	}
+	// A terminal: text. The master side of a new pseudo-terminal is one.
+	if pty, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0); err == nil {
+		if _, ok := newLogger("", slog.LevelInfo, pty).Handler().(*slog.TextHandler); !ok {
+			t.Errorf("default on a terminal: %T, want text", newLogger("", slog.LevelInfo, pty).Handler())
+		}
+		pty.Close()
+	} else {
+		t.Logf("no pseudo-terminal here (%v): the terminal case is not checked", err)
+	}
 	buf.Reset()
 	cfg, err := LoadConfig(func(k string) string { return map[string]string{"LOG_LEVEL": "warn", "LOG_FORMAT": "json"}[k] })
 	if err != nil {
@@ -258,12 +268,12 @@ func TestLogFormat(t *testing.T) {
 func TestRequestLogThroughMain(t *testing.T) {
 	t.Parallel()
 	var buf testlog.Buffer
-	vars := map[string]string{"ADDR": "127.0.0.1:0", "DATA_DIR": t.TempDir(), "BCRYPT_COST": "4", "BCRYPT_COST_UNSAFE": "1"}
+	vars := map[string]string{"ADDR": "127.0.0.1:0", "DATA_DIR": t.TempDir(), "BCRYPT_COST": "4", "BCRYPT_COST_UNSAFE": "1", "LOG_FORMAT": "json"}
 	cfg, err := LoadConfig(func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := runMain(t, vars, newLogger("json", cfg.LogLevel, &buf).Handler(), nil)
+	m := runMain(t, vars, newLogger(cfg.LogFormat, cfg.LogLevel, &buf).Handler(), nil)
 	resp, err := http.Get("http://" + m.Addr() + "/api/user-data?jwt=not-a-token-secret")
 	if err != nil {
 		t.Fatal(err)
@@ -325,5 +335,32 @@ func TestBackupCommand(t *testing.T) {
 		if code, _, errs := run(pg, filepath.Join(t.TempDir(), "x.db")); code != 2 || !strings.Contains(errs, "pg_dump") {
 			t.Fatalf("backup on PostgreSQL = %d %q", code, errs)
 		}
+	}
+}
+
+// TestMetricsAddrTaken: a METRICS_ADDR that cannot be listened on stops
+// the start with a message naming it, and leaves nothing behind: a server
+// on the same SQLite file starts after it.
+func TestMetricsAddrTaken(t *testing.T) {
+	t.Parallel()
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	vars := map[string]string{"ADDR": "127.0.0.1:0", "DATA_DIR": t.TempDir(), "BCRYPT_COST": "4", "BCRYPT_COST_UNSAFE": "1", "METRICS_ADDR": taken.Addr().String()}
+	cfg, err := LoadConfig(func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Main{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if err := m.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "METRICS_ADDR") {
+		m.Close()
+		t.Fatalf("Run with METRICS_ADDR taken = %v, want an error naming METRICS_ADDR", err)
+	}
+	vars["METRICS_ADDR"] = "127.0.0.1:0"
+	s := runMain(t, vars, slog.NewTextHandler(io.Discard, nil), nil)
+	if code, b := send(t, "GET", "http://"+s.Addr()+"/api/healthz", "", ""); code != 200 {
+		t.Fatalf("healthz after the failed start: %d %s", code, b)
 	}
 }
