@@ -98,9 +98,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			rec.status = http.StatusOK // nothing written: net/http answers 200
 		}
 		route := routeOf(inner)
-		if s.Metrics != nil {
-			s.Metrics.Request(route, rec.status, time.Since(start))
-		}
+		s.metrics().Request(route, rec.status, time.Since(start))
 		// r's context, not inner's: the line names its request id itself.
 		ctx, level, h := r.Context(), levelFor(rec.status), s.baseLogger().Handler()
 		if !h.Enabled(ctx, level) {

@@ -173,7 +173,7 @@ func (s *Server) spend(ctx context.Context, what string, ip netip.Prefix, rate b
 		return err
 	}
 	if wait > 0 {
-		s.countThrottled(what + "_rate") // LimitLoginRate, ...
+		s.metrics().Throttled(what + "_rate") // LimitLoginRate, ...
 		return throttled(wait)
 	}
 	return nil
@@ -219,7 +219,7 @@ func (s *Server) guardAttempt(r *http.Request, name string, ip netip.Prefix, use
 			return nil, err
 		}
 		if wait > 0 {
-			s.countThrottled(LimitAccountBudget)
+			s.metrics().Throttled(LimitAccountBudget)
 			return nil, throttled(wait)
 		}
 		a.budget = true
@@ -237,7 +237,7 @@ func (s *Server) guardAttempt(r *http.Request, name string, ip netip.Prefix, use
 				}
 			}
 			if backedOff {
-				s.countThrottled(LimitLoginBackoff)
+				s.metrics().Throttled(LimitLoginBackoff)
 			}
 			return nil, err
 		}

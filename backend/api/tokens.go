@@ -114,7 +114,7 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request, p *princi
 	case err != nil && !errors.Is(err, errRevoked):
 		result = RefreshFailed
 	}
-	s.countRefresh(result)
+	s.metrics().Refresh(result)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -77,7 +77,7 @@ var errBadCredentials = backend.Errorf(shared.CodeBadCredentials, "Incorrect pas
 // only registration answers them 400.
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	pair, err := s.login(w, r)
-	s.countSignIn(signInResult(err))
+	s.metrics().SignIn(signInResult(err))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -70,14 +70,14 @@ func New(db Store, log *slog.Logger) *Metrics {
 	}
 	// Every result and limit shows from the start, at 0, so that rate()
 	// and alerts see the first one.
-	for _, r := range api.SignInResults() {
-		m.signIns.WithLabelValues(r)
-	}
-	for _, r := range api.RefreshResults() {
-		m.refreshes.WithLabelValues(r)
-	}
-	for _, l := range api.ThrottleLimits() {
-		m.throttled.WithLabelValues(l)
+	for vec, values := range map[*prometheus.CounterVec][]string{
+		m.signIns:   api.SignInResults(),
+		m.refreshes: api.RefreshResults(),
+		m.throttled: api.ThrottleLimits(),
+	} {
+		for _, v := range values {
+			vec.WithLabelValues(v)
+		}
 	}
 	m.reg.MustRegister(
 		m.requests, m.signIns, m.refreshes, m.throttled,

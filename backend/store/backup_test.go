@@ -69,6 +69,15 @@ func TestBackup(t *testing.T) {
 		if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 			t.Fatalf("beside the copy: %v", entries)
 		}
+		// Interrupted (its context cancelled), it leaves nothing behind.
+		cancelled, cancel := context.WithCancel(ctx)
+		cancel()
+		if _, err := store.Backup(cancelled, dsn, filepath.Join(dir, "interrupted.db")); err == nil {
+			t.Fatal("Backup with a cancelled context succeeded")
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+			t.Fatalf("after an interrupted backup: %v", entries)
+		}
 		cp, err := store.Open(ctx, "sqlite:"+path)
 		if err != nil {
 			t.Fatal(err)

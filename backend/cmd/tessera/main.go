@@ -123,12 +123,30 @@ func newLogger(format string, level slog.Level, out io.Writer) *slog.Logger {
 }
 
 // Run opens the store, migrates it, starts listening and serves in the
-// background. It returns once the server accepts connections.
-func (m *Main) Run(ctx context.Context) error {
+// background. It returns once the server accepts connections; when it
+// fails, it releases what it had opened.
+func (m *Main) Run(ctx context.Context) (err error) {
 	cfg := m.Config
 	if m.Logger == nil {
 		m.Logger = slog.Default()
 	}
+	defer func() {
+		if err == nil {
+			return
+		}
+		if m.metricsLn != nil {
+			m.metricsLn.Close()
+		}
+		if m.stopWork != nil {
+			m.stopWork()
+		}
+		if m.db != nil {
+			m.db.Close()
+		}
+		if m.files != nil {
+			m.files.Close()
+		}
+	}()
 	secret, err := loadSecret(cfg, rand.Read)
 	if err != nil {
 		return fmt.Errorf("load secret: %w", err)
@@ -150,7 +168,6 @@ func (m *Main) Run(ctx context.Context) error {
 	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if m.db, err = store.Open(openCtx, cfg.DatabaseURL); err != nil {
-		m.files.Close()
 		return err
 	}
 	now := m.Now
@@ -161,9 +178,6 @@ func (m *Main) Run(ctx context.Context) error {
 	var work context.Context
 	work, m.stopWork = context.WithCancel(context.Background())
 	if err := m.startStore(openCtx, work); err != nil {
-		m.stopWork()
-		m.db.Close()
-		m.files.Close()
 		return err
 	}
 	m.hasher = hasher
@@ -199,31 +213,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if cfg.MetricsAddr != "" {
 		reg := metrics.New(m.db, m.Logger)
 		srv.Metrics = reg
-		if m.metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
-			m.stopWork()
-			m.db.Close()
-			m.files.Close()
-			return fmt.Errorf("listen on METRICS_ADDR %s: %w", cfg.MetricsAddr, err)
-		}
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", reg.Handler())
-		m.metricsSrv = &http.Server{
-			Handler:           mux,
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       30 * time.Second,
-			WriteTimeout:      30 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			MaxHeaderBytes:    16 << 10,
-			ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
+		if err := m.listenMetrics(reg.Handler()); err != nil {
+			return err
 		}
 	}
 	if m.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
-		if m.metricsLn != nil {
-			m.metricsLn.Close()
-		}
-		m.stopWork()
-		m.db.Close()
-		m.files.Close()
 		return fmt.Errorf("listen on ADDR %s: %w", cfg.Addr, err)
 	}
 	m.srv = &http.Server{
@@ -243,6 +237,28 @@ func (m *Main) Run(ctx context.Context) error {
 		go func() { m.metricsServed <- m.metricsSrv.Serve(m.metricsLn) }()
 	}
 	go m.purgeLoop(work, time.Hour)
+	return nil
+}
+
+// listenMetrics listens on METRICS_ADDR and makes the server of the
+// metrics, h at GET /metrics; Run starts serving.
+func (m *Main) listenMetrics(h http.Handler) error {
+	ln, err := net.Listen("tcp", m.Config.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("listen on METRICS_ADDR %s: %w", m.Config.MetricsAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	m.metricsLn = ln
+	m.metricsSrv = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
+	}
 	return nil
 }
 
